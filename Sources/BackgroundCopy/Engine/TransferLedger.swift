@@ -1,0 +1,172 @@
+import Foundation
+
+/// A file the engine has claimed for transfer.
+struct Claim: Sendable, Equatable {
+    let fileRowID: Int64
+    let groupID: GroupID
+    let remote: String
+    let local: String
+    let tempPath: String
+    let bytesDone: UInt64
+    let bytesTotal: UInt64?
+    let validator: String?
+    let sha256: [UInt8]?
+}
+
+/// The transfer engine's side of the store: every step of a file's transfer is one transaction,
+/// conditional on the file still being claimed, so a suspend or cancel committed by anyone in the
+/// meantime wins and the engine simply stops (DESIGN.md, Durability steps 1–3).
+struct TransferLedger: Sendable {
+    let core: QueueCore
+
+    /// The temp file of a file: beside its final path, named after it and the file's row ID.
+    static func tempPath(local: String, fileRowID: Int64) -> String {
+        let slash = local.lastIndex(of: "/")!
+        return "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(fileRowID).bgcopy-part"
+    }
+
+    /// Claims the next file to transfer: groups by priority then age, a group's jobs and files in
+    /// order, one file at a time per group. Marks it `transferring` (and its group) and records its
+    /// temp path before the temp file exists, so recovery always knows which temp files are ours.
+    func claimNextFile() throws(QueueError) -> Claim? {
+        let now = core.now()
+        return try core.store.write { db throws(QueueError) in
+            let candidates = try db.statement("""
+                SELECT g.id, g.uuid,
+                       (SELECT f.id FROM jobs j JOIN files f ON f.job_id = j.id
+                        WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN \(StatusQuery.pendingStates)
+                        ORDER BY j.id, f.position LIMIT 1)
+                FROM groups g WHERE g.state IN ('queued', 'transferring') ORDER BY g.priority, g.id
+                """)
+            var choice: (group: Int64, uuid: [UInt8], file: Int64)?
+            while try candidates.step() {
+                guard let file = candidates.optionalInt64(2) else { continue }
+                let state = try db.statement("SELECT state FROM files WHERE id = ?").bind(.integer(file))
+                _ = try state.step()
+                if state.text(0) == FileState.queued.rawValue {
+                    choice = (candidates.int64(0), candidates.blob(1), file)
+                    break
+                }
+            }
+            guard let choice, let uuid = UUID(bytes: choice.uuid) else { return nil }
+            let row = try db.statement("""
+                UPDATE files SET state = 'transferring', temp_path = coalesce(temp_path, ?2) WHERE id = ?1
+                RETURNING remote_url, local_path, temp_path, bytes_done, bytes_total, validator, sha256
+                """)
+            let file = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
+            _ = try file.step()
+            try row.bind(.integer(choice.file), .text(TransferLedger.tempPath(local: file.text(0), fileRowID: choice.file)))
+            _ = try row.step()
+            let claim = Claim(
+                fileRowID: choice.file, groupID: GroupID(uuid), remote: row.text(0), local: row.text(1),
+                tempPath: row.text(2), bytesDone: UInt64(row.int64(3)), bytesTotal: row.optionalInt64(4).map(UInt64.init),
+                validator: row.optionalText(5), sha256: row.optionalBlob(6))
+            row.reset()
+            try db.statement("UPDATE groups SET state = 'transferring', modified_at = ? WHERE id = ? AND state = 'queued'")
+                .bind(.integer(now), .integer(choice.group)).run()
+            return claim
+        }
+    }
+
+    /// Commits durable progress (after the temp file was fsynced). Returns `false` if the file is
+    /// no longer claimed (its group was suspended or cancelled): the transfer must stop.
+    func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?) throws(QueueError) -> Bool {
+        let now = core.now()
+        return try core.store.write { db throws(QueueError) in
+            guard let owner = try claimedGroup(db, fileRowID) else { return false }
+            try db.statement("""
+                UPDATE files SET bytes_done = ?, bytes_total = coalesce(?, bytes_total), validator = coalesce(?, validator)
+                WHERE id = ?
+                """)
+                .bind(.integer(Int64(bytesDone)), .optional(bytesTotal.map(Int64.init)), .optional(validator), .integer(fileRowID))
+                .run()
+            try EventLog.record(db, .progress, group: owner.group, job: owner.job, fileIndex: owner.index,
+                                state: .transferring, detail: "\(bytesDone)", at: now)
+            return true
+        }
+    }
+
+    /// Records the intent to rename a verified temp file into place. `false` if no longer claimed.
+    func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) throws(QueueError) -> Bool {
+        try core.store.write { db throws(QueueError) in
+            guard try claimedGroup(db, fileRowID) != nil else { return false }
+            try db.statement("UPDATE files SET state = 'finalizing', bytes_done = ?1, bytes_total = ?1 WHERE id = ?2")
+                .bind(.integer(Int64(bytesTotal)), .integer(fileRowID)).run()
+            return true
+        }
+    }
+
+    /// Commits a renamed file as complete, with its events; completes the job and the group
+    /// (auto-suspended) when they have no file left.
+    func complete(_ fileRowID: Int64) throws(QueueError) {
+        let now = core.now()
+        try core.store.write { db throws(QueueError) in
+            let owner = try db.statement("""
+                SELECT j.group_id, f.job_id, f.position FROM files f JOIN jobs j ON j.id = f.job_id
+                WHERE f.id = ? AND f.state = 'finalizing'
+                """).bind(.integer(fileRowID))
+            guard try owner.step() else {
+                throw QueueError(.invalidState, "file \(fileRowID) is not finalizing", value: "\(fileRowID)")
+            }
+            let (group, job, index) = (owner.int64(0), owner.int64(1), owner.int(2))
+            try db.statement("UPDATE files SET state = 'complete', temp_path = NULL, completed_at = ? WHERE id = ?")
+                .bind(.integer(now), .integer(fileRowID)).run()
+            try EventLog.record(db, .fileComplete, group: group, job: job, fileIndex: index, state: .transferring, at: now)
+            let jobLeft = try db.statement("SELECT EXISTS (SELECT 1 FROM files WHERE job_id = ? AND state IN \(StatusQuery.pendingStates))")
+                .bind(.integer(job))
+            _ = try jobLeft.step()
+            guard jobLeft.int(0) == 0 else { return }
+            try EventLog.record(db, .jobComplete, group: group, job: job, state: .transferring, at: now)
+            let groupLeft = try db.statement("""
+                SELECT EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
+                               WHERE j.group_id = ? AND j.state = 'active' AND f.state IN \(StatusQuery.pendingStates))
+                """).bind(.integer(group))
+            _ = try groupLeft.step()
+            guard groupLeft.int(0) == 0 else { return }
+            try db.statement("UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1 WHERE id = ?2 AND state <> 'cancelled'")
+                .bind(.integer(now), .integer(group)).run()
+            try EventLog.record(db, .groupComplete, group: group, state: .complete, at: now)
+        }
+    }
+
+    /// Fails a claimed file permanently: the file goes to `error`, its group to `error`
+    /// (auto-suspended) with the failure recorded. `false` if the file was no longer claimed.
+    func fail(_ fileRowID: Int64, error: QueueError, retries: Int) throws(QueueError) -> Bool {
+        let now = core.now()
+        return try core.store.write { db throws(QueueError) in
+            guard let owner = try claimedGroup(db, fileRowID) else { return false }
+            try db.statement("UPDATE files SET state = 'error' WHERE id = ?").bind(.integer(fileRowID)).run()
+            try db.statement("""
+                UPDATE groups SET state = 'error', modified_at = ?, error_count = error_count + 1, last_error_code = ?,
+                       last_error_message = ?, last_error_system = ?, last_error_http = ?, last_error_retries = ?,
+                       last_error_file_id = ?
+                WHERE id = ?
+                """)
+                .bind(.integer(now), .text(error.code.description), .text(error.message),
+                      .optional(error.systemError.map(Int64.init)), .optional(error.httpStatus.map(Int64.init)),
+                      .int(retries), .integer(fileRowID), .integer(owner.group))
+                .run()
+            try EventLog.record(db, .groupError, group: owner.group, job: owner.job, fileIndex: owner.index,
+                                state: .error, detail: error.message, at: now)
+            return true
+        }
+    }
+
+    /// Hands a file the engine stopped transferring back to the queue, its committed bytes kept.
+    func release(_ fileRowID: Int64) throws(QueueError) {
+        try core.store.write { db throws(QueueError) in
+            try db.statement("UPDATE files SET state = 'queued' WHERE id = ? AND state = 'transferring'")
+                .bind(.integer(fileRowID)).run()
+        }
+    }
+
+    /// The group, job and index of a file that is still `transferring` in a transferring group.
+    private func claimedGroup(_ db: Connection, _ fileRowID: Int64) throws(QueueError) -> (group: Int64, job: Int64, index: Int)? {
+        let statement = try db.statement("""
+            SELECT g.id, j.id, f.position FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
+            WHERE f.id = ? AND f.state = 'transferring' AND g.state = 'transferring'
+            """).bind(.integer(fileRowID))
+        guard try statement.step() else { return nil }
+        return (statement.int64(0), statement.int64(1), statement.int(2))
+    }
+}

@@ -1,0 +1,33 @@
+/// What an event row records. The raw values are the `events.kind` values in the schema.
+public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
+    /// A group was created.
+    case groupCreated
+    /// A group was changed: suspended, resumed, switched to foreground, its properties, jobs or files.
+    case modified
+    /// Every file of the group is complete.
+    case groupComplete
+    /// A file failed and put the group in error.
+    case groupError
+    /// Every file of a job is complete.
+    case jobComplete
+    /// One file is complete at its local path.
+    case fileComplete
+    /// A durable progress checkpoint of a file.
+    case progress
+    /// A job was cancelled (its complete files retained, the rest discarded).
+    case jobCancelled
+    /// The group was cancelled (its complete files retained, the rest discarded).
+    case cancelled
+
+    /// The notify flag that lets observers hear this kind of event.
+    public var notifyFlag: NotifyFlags {
+        switch self {
+        case .groupComplete: .groupDone
+        case .groupError: .error
+        case .jobComplete: .jobDone
+        case .fileComplete: .fileDone
+        case .progress: .progress
+        case .groupCreated, .modified, .jobCancelled, .cancelled: .modification
+        }
+    }
+}

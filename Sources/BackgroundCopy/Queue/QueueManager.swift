@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A durable background transfer queue kept in one SQLite file (QMGR: IBackgroundCopyQMgr).
+///
+/// Open one per database file and share it: it is `Sendable`, and every call is one ACID
+/// transaction, so a call that throws has changed nothing and one that returns is durable.
+///
+/// ```swift
+/// let manager = try QueueManager(path: "/var/lib/myapp/queue.sqlite")
+/// let group = try manager.createGroup(properties: GroupProperties(displayName: "nightly"))
+/// let job = try group.createJob()
+/// try job.addFiles([FileSpec(remote: "https://example.com/a.bin", local: "/srv/cache/a.bin")])
+/// try group.resume()
+/// ```
+public final class QueueManager: Sendable {
+    /// The database file's path.
+    public let path: String
+    /// The settings the queue was opened with.
+    public let configuration: Configuration
+    let core: QueueCore
+
+    /// Opens the queue at `path`, creating it (mode 0600) if it does not exist, migrating it to the
+    /// current schema and finishing file clean-ups a crash interrupted.
+    ///
+    /// - Throws: `incompatibleDatabase` if the file is not a BackgroundCopy queue, is corrupt, or
+    ///   has a newer schema; `storage` if SQLite cannot open it; `fileSystem` if it cannot be created.
+    public convenience init(path: String, configuration: Configuration = Configuration(), logger: Logger = Logger.current) throws(QueueError) {
+        try self.init(path: path, configuration: configuration, fileSystem: PosixFileSystem(), logger: logger)
+    }
+
+    init(path: String, configuration: Configuration, fileSystem: any FileSystem, logger: Logger) throws(QueueError) {
+        try QueueManager.createIfMissing(path)
+        let store = try Store(path: path, durability: configuration.durability, vfs: configuration.sqliteVFS, busyTimeout: configuration.busyTimeout)
+        self.path = path
+        self.configuration = configuration
+        self.core = QueueCore(store: store, configuration: configuration, fileSystem: fileSystem, logger: logger)
+        try Recovery(core: core).run()
+    }
+
+    /// Creates the file with mode 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    private static func createIfMissing(_ path: String) throws(QueueError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+        } else if errno != EEXIST {
+            throw PosixFileSystem.failure("create database", path, errno)
+        }
+    }
+
+    /// Creates a new, suspended group (QMGR: CreateGroup).
+    ///
+    /// - Parameters:
+    ///   - id: The group's ID; a new random one if `nil`.
+    ///   - properties: Its properties, validated before anything is written.
+    /// - Throws: `alreadyExists` if a live or cancelled group has `id`; `invalidArgument` naming a bad property.
+    @discardableResult
+    public func createGroup(id: GroupID? = nil, properties: GroupProperties) throws(QueueError) -> Group {
+        try core.validator.validate(properties)
+        let id = id ?? GroupID()
+        let now = core.now()
+        try core.store.write { db throws(QueueError) in
+            let existing = try db.statement("SELECT 1 FROM groups WHERE uuid = ?").bind(.blob(id.uuid.bytes))
+            guard try !existing.step() else { throw .alreadyExists("group", id.description) }
+            try db.statement("""
+                INSERT INTO groups (uuid, priority, display_name, description, notify_flags, retry_delay_ms,
+                                    no_progress_timeout_ms, http_headers, created_at, modified_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+                .bind(.blob(id.uuid.bytes), .int(properties.priority.rawValue), .text(properties.displayName),
+                      .text(properties.description), .integer(Int64(properties.notifyFlags.rawValue)),
+                      .integer(properties.retryDelay.milliseconds), .integer(properties.noProgressTimeout.milliseconds),
+                      .text(HeaderCoding.encode(properties.httpHeaders)), .integer(now), .integer(now))
+                .run()
+            try EventLog.record(db, .groupCreated, group: db.lastInsertRowID, state: .suspended, at: now)
+        }
+        return Group(id: id, core: core)
+    }
+
+    /// Opens a live group (QMGR: GetGroup).
+    ///
+    /// - Throws: `notFound` if no group has `id`, or it was cancelled.
+    public func group(_ id: GroupID) throws(QueueError) -> Group {
+        try core.store.read { db throws(QueueError) in _ = try core.liveGroup(db, id) }
+        return Group(id: id, core: core)
+    }
+
+    /// Every live group, in creation order, as a snapshot taken now (QMGR: EnumGroups).
+    ///
+    /// The array is the enumerator: `count` is GetCount, `prefix(n)` is Next(n), `dropFirst(n)` is
+    /// Skip(n), and iterating again is Reset. Cancelled groups never appear.
+    public func groups() throws(QueueError) -> [Group] {
+        try core.store.read { db throws(QueueError) in
+            let statement = try db.statement("SELECT uuid FROM groups WHERE state <> 'cancelled' ORDER BY id")
+            var groups: [Group] = []
+            while try statement.step() {
+                if let uuid = UUID(bytes: statement.blob(0)) { groups.append(Group(id: GroupID(uuid), core: core)) }
+            }
+            return groups
+        }
+    }
+
+    /// Removes the job, file and event rows of groups and jobs cancelled before `date`. One small
+    /// row per group stays, so a cancelled group's ID is never reused; IDs of purged jobs become free.
+    ///
+    /// - Returns: How many tombstones (groups and jobs) were purged.
+    @discardableResult
+    public func purgeTombstones(olderThan date: Date) throws(QueueError) -> Int {
+        try TombstonePurge(cutoff: Int64((date.timeIntervalSince1970 * 1000).rounded())).run(core)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for the `*_ms` columns.
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}
