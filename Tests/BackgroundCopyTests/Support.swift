@@ -1,14 +1,15 @@
+import CSQLite
 import Foundation
 import Testing
 @testable import BackgroundCopy
 
 /// A fresh directory and database path for one test; removed when the test ends.
-final class Scratch {
+final class Scratch: Sendable {
     let directory: String
 
-    init(_ name: String = #function) {
+    init() {
         let base = FileManager.default.temporaryDirectory.path
-        directory = "\(base)/bgcopy-tests-\(UUID().uuidString.prefix(8))"
+        directory = "\(base)/bgcopy-tests-\(UUID().uuidString.prefix(12))"
         try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
@@ -21,4 +22,85 @@ final class Scratch {
     func open(_ configuration: QueueManager.Configuration = .init()) throws -> QueueManager {
         try QueueManager(path: database, configuration: configuration)
     }
+
+    /// `count` file specs with local paths in this directory, named `prefix0`, `prefix1`, ….
+    func specs(_ count: Int, prefix: String = "file", sizeHint: UInt64? = nil) -> [FileSpec] {
+        (0..<count).map { FileSpec(remote: "https://example.test/\(prefix)\($0)", local: path("\(prefix)\($0)"), sizeHint: sizeHint) }
+    }
+
+    /// Writes `bytes` to a file in this directory.
+    func write(_ name: String, _ bytes: [UInt8]) {
+        _ = FileManager.default.createFile(atPath: path(name), contents: Data(bytes))
+    }
+}
+
+/// Every row of every table of the database, as text, in a fixed order: two equal digests mean
+/// equal content. Read through a separate raw SQLite connection.
+func tableDigest(_ path: String) throws -> String {
+    var db: OpaquePointer?
+    guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let db else {
+        throw QueueError(.storage, "cannot open \(path) for digest")
+    }
+    defer { sqlite3_close_v2(db) }
+    func rows(_ sql: String) -> [[String]] {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { return [["prepare failed: \(sql)"]] }
+        defer { sqlite3_finalize(statement) }
+        var result: [[String]] = []
+        while sqlite3_step(statement) == SQLITE_ROW {
+            result.append((0..<sqlite3_column_count(statement)).map { column in
+                switch sqlite3_column_type(statement, column) {
+                case SQLITE_NULL: "NULL"
+                case SQLITE_BLOB: "x'" + Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, column),
+                                                                      count: Int(sqlite3_column_bytes(statement, column)))).hexString + "'"
+                default: String(cString: sqlite3_column_text(statement, column))
+                }
+            })
+        }
+        return result
+    }
+    var out = ""
+    for table in rows("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").map({ $0[0] }) {
+        out += "## \(table)\n"
+        for row in rows("SELECT * FROM \"\(table)\" ORDER BY 1") { out += row.joined(separator: "|") + "\n" }
+    }
+    return out
+}
+
+/// Drives the engine's real store operations for the next claimable file, as the engine will:
+/// claim, write the temp file, checkpoint, and — unless `partial` — finalize, rename and complete.
+/// Returns the claim, or `nil` if no file was claimable.
+@discardableResult
+func transferNextFile(_ manager: QueueManager, content: [UInt8], partial: Bool = false) throws -> Claim? {
+    let ledger = TransferLedger(core: manager.core)
+    guard let claim = try ledger.claimNextFile() else { return nil }
+    let bytes = partial ? Array(content.prefix(content.count / 2)) : content
+    _ = FileManager.default.createFile(atPath: claim.tempPath, contents: Data(bytes))
+    _ = try ledger.checkpoint(claim.fileRowID, bytesDone: UInt64(bytes.count), bytesTotal: UInt64(content.count), validator: "\"v1\"")
+    if partial { return claim }
+    _ = try ledger.beginFinalizing(claim.fileRowID, bytesTotal: UInt64(content.count))
+    try FileManager.default.moveItem(atPath: claim.tempPath, toPath: claim.local)
+    try ledger.complete(claim.fileRowID)
+    return claim
+}
+
+/// Reads rows of the database through a raw connection, for assertions about stored state.
+func query(_ path: String, _ sql: String) throws -> [[String]] {
+    var db: OpaquePointer?
+    guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let db else {
+        throw QueueError(.storage, "cannot open \(path)")
+    }
+    defer { sqlite3_close_v2(db) }
+    var statement: OpaquePointer?
+    guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else {
+        throw QueueError(.storage, String(cString: sqlite3_errmsg(db)), sql: sql)
+    }
+    defer { sqlite3_finalize(statement) }
+    var result: [[String]] = []
+    while sqlite3_step(statement) == SQLITE_ROW {
+        result.append((0..<sqlite3_column_count(statement)).map { column in
+            sqlite3_column_type(statement, column) == SQLITE_NULL ? "NULL" : String(cString: sqlite3_column_text(statement, column))
+        })
+    }
+    return result
 }
