@@ -72,6 +72,8 @@ CREATE UNIQUE INDEX files_live_local_path ON files (local_path)
 -- The scheduler's work list: the next incomplete file of a job, in order.
 CREATE INDEX files_pending ON files (job_id, position)
     WHERE state IN ('queued', 'transferring', 'finalizing', 'error');
+-- Files in flight per job, so the scheduler can bound how many files of a group transfer at once.
+CREATE INDEX files_in_flight ON files (job_id) WHERE state IN ('transferring', 'finalizing');
 -- Recovery's work list: files whose temp file may still exist on disk.
 CREATE INDEX files_with_temp ON files (state) WHERE temp_path IS NOT NULL;
 

@@ -25,37 +25,36 @@ struct TransferLedger: Sendable {
         return "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(fileRowID).bgcopy-part"
     }
 
-    /// Claims the next file to transfer: groups by priority then age, a group's jobs and files in
-    /// order, one file at a time per group. Marks it `transferring` (and its group) and records its
+    /// Claims the next file to transfer: groups by priority then age; within a group, the first
+    /// queued file of its jobs and files in order, provided fewer than `filesPerGroup` of the
+    /// group's files are already in flight. Marks it `transferring` (and its group) and records its
     /// temp path before the temp file exists, so recovery always knows which temp files are ours.
-    func claimNextFile() throws(QueueError) -> Claim? {
+    func claimNextFile(filesPerGroup: Int = 1) throws(QueueError) -> Claim? {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             let candidates = try db.statement("""
                 SELECT g.id, g.uuid,
+                       (SELECT count(*) FROM jobs j JOIN files f ON f.job_id = j.id
+                        WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing')),
                        (SELECT f.id FROM jobs j JOIN files f ON f.job_id = j.id
-                        WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN \(StatusQuery.pendingStates)
+                        WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued'
                         ORDER BY j.id, f.position LIMIT 1)
                 FROM groups g WHERE g.state IN ('queued', 'transferring') ORDER BY g.priority, g.id
                 """)
             var choice: (group: Int64, uuid: [UInt8], file: Int64)?
             while try candidates.step() {
-                guard let file = candidates.optionalInt64(2) else { continue }
-                let state = try db.statement("SELECT state FROM files WHERE id = ?").bind(.integer(file))
-                _ = try state.step()
-                if state.text(0) == FileState.queued.rawValue {
-                    choice = (candidates.int64(0), candidates.blob(1), file)
-                    break
-                }
+                guard candidates.int(2) < filesPerGroup, let file = candidates.optionalInt64(3) else { continue }
+                choice = (candidates.int64(0), candidates.blob(1), file)
+                break
             }
             guard let choice, let uuid = UUID(bytes: choice.uuid) else { return nil }
+            let local = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
+            _ = try local.step()
+            let temp = TransferLedger.tempPath(local: local.text(0), fileRowID: choice.file)
             let row = try db.statement("""
-                UPDATE files SET state = 'transferring', temp_path = coalesce(temp_path, ?2) WHERE id = ?1
+                UPDATE files SET state = 'transferring', temp_path = coalesce(temp_path, ?) WHERE id = ?
                 RETURNING remote_url, local_path, temp_path, bytes_done, bytes_total, validator, sha256
-                """)
-            let file = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
-            _ = try file.step()
-            try row.bind(.integer(choice.file), .text(TransferLedger.tempPath(local: file.text(0), fileRowID: choice.file)))
+                """).bind(.text(temp), .integer(choice.file))
             _ = try row.step()
             let claim = Claim(
                 fileRowID: choice.file, groupID: GroupID(uuid), remote: row.text(0), local: row.text(1),

@@ -55,6 +55,11 @@ final class Store: Sendable {
         }
     }
 
+    /// Whether a transaction is open between calls (never, if every helper cleaned up).
+    var connectionIsInTransaction: Bool {
+        connection.withLock { db in db.inTransaction }
+    }
+
     private static func transaction<T>(_ db: Connection, begin: String, _ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
         try db.statement(begin).run()
         do throws(QueueError) {
