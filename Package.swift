@@ -45,6 +45,7 @@ let package = Package(
                 "BackgroundCopy",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
     ],

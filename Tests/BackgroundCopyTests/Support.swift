@@ -1,11 +1,15 @@
 import CSQLite
 import Foundation
+import InMemoryLogging
+import Logging
 import Testing
 @testable import BackgroundCopy
 
 /// A fresh directory and database path for one test; removed when the test ends.
 final class Scratch: Sendable {
     let directory: String
+    /// Everything the library logged through managers this scratch opened.
+    let log = InMemoryLogHandler()
 
     init() {
         let base = FileManager.default.temporaryDirectory.path
@@ -19,8 +23,19 @@ final class Scratch: Sendable {
 
     func path(_ name: String) -> String { "\(directory)/\(name)" }
 
+    /// A logger that records into ``log``.
+    var logger: Logger {
+        let handler = log
+        return Logger(label: "BackgroundCopyTests") { _ in handler }
+    }
+
     func open(_ configuration: QueueManager.Configuration = .init()) throws -> QueueManager {
-        try QueueManager(path: database, configuration: configuration)
+        try QueueManager(path: database, configuration: configuration, logger: logger)
+    }
+
+    /// Opens the queue through another file system (the fault-injection seam).
+    func open(fileSystem: any FileSystem) throws -> QueueManager {
+        try QueueManager(path: database, configuration: .init(), fileSystem: fileSystem, logger: logger)
     }
 
     /// `count` file specs with local paths in this directory, named `prefix0`, `prefix1`, ….
