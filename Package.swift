@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [
                 "BackgroundCopy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackgroundCopy
 import Foundation
+import Logging
 
 /// `bgcopy demo`: a self-contained tour of the queue in a scratch directory; no network needed.
 struct Demo: ParsableCommand {
@@ -15,7 +16,9 @@ struct Demo: ParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let database = "\(root)/queue.sqlite"
         try? FileManager.default.removeItem(atPath: database)
-        let manager = try QueueManager(path: database)
+        var logger = Logger(label: "bgcopy")
+        logger.logLevel = .warning
+        let manager = try QueueManager(path: database, logger: logger)
         print("queue: \(database)")
 
         let nightly = try manager.createGroup(properties: GroupProperties(displayName: "nightly mirror", priority: .low))
