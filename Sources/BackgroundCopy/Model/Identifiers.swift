@@ -26,15 +26,19 @@ extension QueueIdentifier {
 ///
 /// Once used, a group ID is never used again, not even after the group is cancelled and purged.
 public struct GroupID: QueueIdentifier {
+    /// The UUID behind the ID.
     public let uuid: UUID
 
+    /// Wraps an existing UUID.
     public init(_ uuid: UUID) { self.uuid = uuid }
 }
 
 /// The ID of a job (QMGR: the job GUID). Unique across the queue, live or cancelled, until purged.
 public struct JobID: QueueIdentifier {
+    /// The UUID behind the ID.
     public let uuid: UUID
 
+    /// Wraps an existing UUID.
     public init(_ uuid: UUID) { self.uuid = uuid }
 }
 

@@ -3,8 +3,10 @@
 /// The default is `[.groupDone, .error]`, BITS' TRANSFERRED | ERROR. `disable` silences the group
 /// entirely, whatever else is set. Bits outside ``all`` are refused by validation.
 public struct NotifyFlags: OptionSet, Sendable, Hashable, Codable {
+    /// The flag bits, QMGR's values where QMGR had the flag.
     public let rawValue: UInt32
 
+    /// Flags from raw bits; bits outside ``all`` are refused when the flags are stored.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// A file of the group completed. QM_NOTIFY_FILE_DONE (0x01).
@@ -30,8 +32,10 @@ public struct NotifyFlags: OptionSet, Sendable, Hashable, Codable {
 
 /// QMGR's status flags (QM_STATUS_*), derived from the state; never stored.
 public struct StatusFlags: OptionSet, Sendable, Hashable, Codable {
+    /// The QM_STATUS_* bits.
     public let rawValue: UInt32
 
+    /// Flags from raw QM_STATUS_* bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// QM_STATUS_FILE_COMPLETE.

@@ -42,6 +42,7 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
         self.systemError = systemError
     }
 
+    /// `code: message`, with SQLite's result code and the SQL for storage errors.
     public var description: String {
         var text = "\(code): \(message)"
         if let sqliteResultCode { text += " (SQLite \(sqliteResultCode))" }
@@ -56,6 +57,7 @@ extension QueueError {
         private let name: String
         init(_ name: String) { self.name = name }
 
+        /// The code's name, e.g. `notFound`.
         public var description: String { name }
 
         /// No live group, job or file has that ID or index (unknown, or cancelled). QMGR: QM_E_ITEM_NOT_FOUND.

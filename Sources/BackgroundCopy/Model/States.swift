@@ -49,6 +49,7 @@ public enum Priority: Int, Sendable, Hashable, CaseIterable, Codable, Comparable
     /// The last background priority.
     case low = 3
 
+    /// Foreground sorts first, low last: the order the scheduler serves them in.
     public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The lowercase name: `foreground`, `high`, `normal`, `low`.

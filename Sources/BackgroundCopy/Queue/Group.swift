@@ -14,8 +14,10 @@ public struct Group: Sendable, Hashable, Identifiable {
         self.core = core
     }
 
+    /// Two handles are equal when they name the same group of the same queue manager.
     public static func == (lhs: Group, rhs: Group) -> Bool { lhs.id == rhs.id && lhs.core === rhs.core }
 
+    /// Hashes the group's ID.
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
     /// The group's properties (QMGR: GetProp).

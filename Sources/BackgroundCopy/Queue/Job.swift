@@ -15,8 +15,10 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.core = core
     }
 
+    /// Two handles are equal when they name the same job of the same queue manager.
     public static func == (lhs: Job, rhs: Job) -> Bool { lhs.id == rhs.id && lhs.core === rhs.core }
 
+    /// Hashes the job's ID.
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
     /// Appends files to the job, all or none (QMGR: AddFiles).
