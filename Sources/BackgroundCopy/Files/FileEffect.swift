@@ -30,7 +30,7 @@ struct FileEffect: Sendable, Equatable {
                         try core.fileSystem.rename(effect.tempPath, to: effect.localPath)
                     }
                 }
-                directories.insert(directory(of: effect.tempPath))
+                directories.insert(effect.tempPath.parentDirectory)
                 done.append(effect.fileRowID)
             } catch {
                 core.logger.warning("file clean-up deferred to the next open", metadata: ["error": "\(error)"])
@@ -44,10 +44,5 @@ struct FileEffect: Sendable, Equatable {
             }
         }
         return done
-    }
-
-    private static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-        return String(path[..<slash])
     }
 }

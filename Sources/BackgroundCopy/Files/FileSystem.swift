@@ -6,6 +6,12 @@ enum FileKind: Sendable, Equatable {
     case other
 }
 
+/// An open file descriptor handed out by a ``FileSystem``.
+struct OpenFile: Sendable, Equatable {
+    let descriptor: Int32
+    let path: String
+}
+
 /// Every file-system call the library makes goes through this protocol, so tests can inject
 /// crashes and faults (DESIGN.md, Durability). ``PosixFileSystem`` is the real one.
 ///
@@ -15,10 +21,35 @@ protocol FileSystem: Sendable {
     func kind(of path: String) throws(QueueError) -> FileKind?
     /// Whether the calling process may create files in the directory `path`.
     func isWritableDirectory(_ path: String) -> Bool
+    /// Opens `path` for writing without following a symbolic link; with `exclusive`, creates it
+    /// (mode 0600) and fails if anything is there, else opens an existing regular file.
+    func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile
+    /// Opens an existing file for reading, without following a symbolic link.
+    func openForReading(_ path: String) throws(QueueError) -> OpenFile
+    /// Writes all of `bytes` at `offset`.
+    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError)
+    /// Reads up to `count` bytes at `offset` into `buffer`; returns how many were read (0 at the end).
+    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int
+    /// Makes the file's data durable.
+    func fsync(_ file: OpenFile) throws(QueueError)
+    /// Closes the descriptor.
+    func close(_ file: OpenFile)
+    /// Sets the length of the open file.
+    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError)
+    /// The size of the file at `path` (not following a symbolic link), or `nil` if nothing is there.
+    func size(of path: String) throws(QueueError) -> UInt64?
     /// Renames `from` to `to` atomically, replacing `to`.
     func rename(_ from: String, to: String) throws(QueueError)
     /// Removes `path`; succeeds if it is already gone.
     func unlink(_ path: String) throws(QueueError)
     /// Makes the entries of the directory `path` durable (creates, renames, unlinks in it).
     func fsyncDirectory(_ path: String) throws(QueueError)
+}
+
+extension String {
+    /// The directory part of an absolute path (`/` for a file at the root).
+    var parentDirectory: String {
+        guard let slash = lastIndex(of: "/"), slash != startIndex else { return "/" }
+        return String(self[..<slash])
+    }
 }

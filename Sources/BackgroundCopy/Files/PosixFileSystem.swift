@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// The real file system, through POSIX calls.
+/// The real file system, through POSIX calls. Interrupted calls (`EINTR`) are retried; nothing else is.
 struct PosixFileSystem: FileSystem {
     func kind(of path: String) throws(QueueError) -> FileKind? {
         var info = stat()
@@ -27,6 +27,59 @@ struct PosixFileSystem: FileSystem {
         access(path, W_OK | X_OK) == 0
     }
 
+    func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile {
+        let flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_CREAT | O_EXCL : 0)
+        let fd = retrying { systemOpen(path, flags, 0o600) }
+        guard fd >= 0 else { throw PosixFileSystem.failure(exclusive ? "create" : "open", path, errno) }
+        return OpenFile(descriptor: fd, path: path)
+    }
+
+    func openForReading(_ path: String) throws(QueueError) -> OpenFile {
+        let fd = retrying { systemOpen(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0) }
+        guard fd >= 0 else { throw PosixFileSystem.failure("open", path, errno) }
+        return OpenFile(descriptor: fd, path: path)
+    }
+
+    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError) {
+        var written = 0
+        while written < bytes.count {
+            let result = retrying {
+                pwrite(file.descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(offset) + off_t(written))
+            }
+            guard result > 0 else { throw PosixFileSystem.failure("write", file.path, result == 0 ? EIO : errno) }
+            written += result
+        }
+    }
+
+    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
+        let result = retrying { pread(file.descriptor, buffer.baseAddress, buffer.count, off_t(offset)) }
+        guard result >= 0 else { throw PosixFileSystem.failure("read", file.path, errno) }
+        return result
+    }
+
+    func fsync(_ file: OpenFile) throws(QueueError) {
+        guard systemFsync(file.descriptor) == 0 else { throw PosixFileSystem.failure("fsync", file.path, errno) }
+    }
+
+    func close(_ file: OpenFile) {
+        _ = systemClose(file.descriptor)
+    }
+
+    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) {
+        guard retrying({ ftruncate(file.descriptor, off_t(size)) }) == 0 else {
+            throw PosixFileSystem.failure("truncate", file.path, errno)
+        }
+    }
+
+    func size(of path: String) throws(QueueError) -> UInt64? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw PosixFileSystem.failure("inspect", path, errno)
+        }
+        return UInt64(info.st_size)
+    }
+
     func rename(_ from: String, to: String) throws(QueueError) {
         guard systemRename(from, to) == 0 else { throw PosixFileSystem.failure("rename to \(to)", from, errno) }
     }
@@ -36,10 +89,10 @@ struct PosixFileSystem: FileSystem {
     }
 
     func fsyncDirectory(_ path: String) throws(QueueError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = retrying { systemOpen(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) }
         guard fd >= 0 else { throw PosixFileSystem.failure("open directory", path, errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw PosixFileSystem.failure("fsync directory", path, errno) }
+        defer { _ = systemClose(fd) }
+        guard systemFsync(fd) == 0 else { throw PosixFileSystem.failure("fsync directory", path, errno) }
     }
 
     static func failure(_ operation: String, _ path: String, _ code: Int32) -> QueueError {
@@ -47,6 +100,17 @@ struct PosixFileSystem: FileSystem {
     }
 }
 
-private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
+/// Repeats a system call while it fails with `EINTR`.
+private func retrying<T: BinaryInteger>(_ call: () -> T) -> T {
+    while true {
+        let result = call()
+        if result >= 0 || errno != EINTR { return result }
+    }
+}
 
+// The C functions, reachable from inside the type whose methods share their names.
+private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+private func systemFsync(_ fd: Int32) -> Int32 { fsync(fd) }
+private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
 private func systemUnlink(_ path: String) -> Int32 { unlink(path) }
