@@ -11,6 +11,7 @@ final class FlakyFileSystem: FileSystem {
 
     func kind(of path: String) throws(QueueError) -> FileKind? { try real.kind(of: path) }
     func isWritableDirectory(_ path: String) -> Bool { real.isWritableDirectory(path) }
+    func resolve(_ path: String) throws(QueueError) -> String? { try real.resolve(path) }
     func fsyncDirectory(_ path: String) throws(QueueError) { try real.fsyncDirectory(path) }
     func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile { try real.open(path, exclusive: exclusive) }
     func openForReading(_ path: String) throws(QueueError) -> OpenFile { try real.openForReading(path) }
@@ -23,7 +24,7 @@ final class FlakyFileSystem: FileSystem {
     func fsync(_ file: OpenFile) throws(QueueError) { try real.fsync(file) }
     func close(_ file: OpenFile) { real.close(file) }
     func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) { try real.truncate(file, to: size) }
-    func size(of path: String) throws(QueueError) -> UInt64? { try real.size(of: path) }
+    func metadata(of path: String) throws(QueueError) -> FileMetadata? { try real.metadata(of: path) }
 
     func rename(_ from: String, to: String) throws(QueueError) {
         if failing.load(ordering: .relaxed) { throw QueueError(.fileSystem, "injected EIO", value: from, systemError: EIO) }
@@ -101,7 +102,7 @@ struct RecoveryTests {
         #expect(try query(scratch.database, "SELECT count(*) FROM files WHERE temp_path IS NOT NULL") == [["0"]])
     }
 
-    @Test func recoveryDoesNotTouchFilesOfLiveGroups() throws {
+    @Test func reopeningWithNoEngineRunningRequeuesInterruptedTransfersKeepingCommittedBytes() throws {
         let scratch = Scratch()
         let manager = try scratch.open()
         let group = try manager.createGroup(properties: GroupProperties(displayName: "live"))
@@ -112,6 +113,22 @@ struct RecoveryTests {
         _ = try scratch.open()
 
         #expect(FileManager.default.fileExists(atPath: partial.tempPath))
+        #expect(try query(scratch.database, "SELECT state, bytes_done FROM files") == [["queued", "32"]])
+        #expect(try group.status().state == .queued)
+    }
+
+    @Test func reopeningWhileAnEngineHoldsTheQueueLeavesItsTransfersAlone() throws {
+        let scratch = Scratch()
+        let manager = try scratch.open()
+        let group = try manager.createGroup(properties: GroupProperties(displayName: "live"))
+        try group.createJob().addFiles(scratch.specs(1))
+        try group.resume()
+        try transferNextFile(manager, content: Array(repeating: 3, count: 64), partial: true)
+        let engine = try EngineLock(database: scratch.database)
+
+        _ = try scratch.open()
+
         #expect(try query(scratch.database, "SELECT state, bytes_done FROM files") == [["transferring", "32"]])
+        withExtendedLifetime(engine) {}
     }
 }

@@ -3,7 +3,11 @@ import Foundation
 /// A file the engine has claimed for transfer.
 struct Claim: Sendable, Equatable {
     let fileRowID: Int64
+    let groupRowID: Int64
     let groupID: GroupID
+    let priority: Priority
+    let headers: [HTTPHeader]
+    let retries: Int
     let remote: String
     let local: String
     let tempPath: String
@@ -22,14 +26,16 @@ struct TransferLedger: Sendable {
     /// The temp file of a file: beside its final path, named after it and the file's row ID.
     static func tempPath(local: String, fileRowID: Int64) -> String {
         let slash = local.lastIndex(of: "/")!
-        return "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(fileRowID).bgcopy-part"
+        return "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(fileRowID)\(Validator.tempSuffix)"
     }
 
     /// Claims the next file to transfer: groups by priority then age; within a group, the first
     /// queued file of its jobs and files in order, provided fewer than `filesPerGroup` of the
-    /// group's files are already in flight. Marks it `transferring` (and its group) and records its
+    /// group's files are already in flight; with `foregroundOnly`, only foreground groups (a
+    /// background group is already running). Groups waiting for a retry are skipped; resumed
+    /// groups with nothing left to do are completed on the way. Marks it `transferring` (and its group) and records its
     /// temp path before the temp file exists, so recovery always knows which temp files are ours.
-    func claimNextFile(filesPerGroup: Int = 1) throws(QueueError) -> Claim? {
+    func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false) throws(QueueError) -> Claim? {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             let candidates = try db.statement("""
@@ -39,30 +45,44 @@ struct TransferLedger: Sendable {
                        (SELECT f.id FROM jobs j JOIN files f ON f.job_id = j.id
                         WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued'
                         ORDER BY j.id, f.position LIMIT 1)
-                FROM groups g WHERE g.state IN ('queued', 'transferring') ORDER BY g.priority, g.id
-                """)
+                FROM groups g WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
+                  AND (g.priority = 0 OR NOT ?2)
+                ORDER BY g.priority, g.id
+                """).bind(.integer(now), .integer(foregroundOnly ? 1 : 0))
             var choice: (group: Int64, uuid: [UInt8], file: Int64)?
+            var idle: [Int64] = []
             while try candidates.step() {
-                guard candidates.int(2) < filesPerGroup, let file = candidates.optionalInt64(3) else { continue }
+                let inFlight = candidates.int(2)
+                guard let file = candidates.optionalInt64(3) else {
+                    if inFlight == 0 { idle.append(candidates.int64(0)) }
+                    continue
+                }
+                guard inFlight < filesPerGroup else { continue }
                 choice = (candidates.int64(0), candidates.blob(1), file)
                 break
             }
+            for group in idle { try completeGroup(db, group, at: now) }
             guard let choice, let uuid = UUID(bytes: choice.uuid) else { return nil }
             let local = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
             _ = try local.step()
             let temp = TransferLedger.tempPath(local: local.text(0), fileRowID: choice.file)
             let row = try db.statement("""
                 UPDATE files SET state = 'transferring', temp_path = coalesce(temp_path, ?) WHERE id = ?
-                RETURNING remote_url, local_path, temp_path, bytes_done, bytes_total, validator, sha256
+                RETURNING remote_url, local_path, temp_path, bytes_done, bytes_total, validator, sha256, retries
                 """).bind(.text(temp), .integer(choice.file))
             _ = try row.step()
+            let group = try db.statement("SELECT priority, http_headers FROM groups WHERE id = ?").bind(.integer(choice.group))
+            _ = try group.step()
             let claim = Claim(
-                fileRowID: choice.file, groupID: GroupID(uuid), remote: row.text(0), local: row.text(1),
+                fileRowID: choice.file, groupRowID: choice.group, groupID: GroupID(uuid),
+                priority: Priority(rawValue: group.int(0)) ?? .normal, headers: HeaderCoding.decode(group.text(1)),
+                retries: row.int(7), remote: row.text(0), local: row.text(1),
                 tempPath: row.text(2), bytesDone: UInt64(row.int64(3)), bytesTotal: row.optionalInt64(4).map(UInt64.init),
                 validator: row.optionalText(5), sha256: row.optionalBlob(6))
             row.reset()
-            try db.statement("UPDATE groups SET state = 'transferring', modified_at = ? WHERE id = ? AND state = 'queued'")
-                .bind(.integer(now), .integer(choice.group)).run()
+            try db.statement("""
+                UPDATE groups SET state = 'transferring', modified_at = ?1, progress_at = coalesce(progress_at, ?1) WHERE id = ?2
+                """).bind(.integer(now), .integer(choice.group)).run()
             return claim
         }
     }
@@ -74,11 +94,14 @@ struct TransferLedger: Sendable {
         return try core.store.write { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
             try db.statement("""
-                UPDATE files SET bytes_done = ?, bytes_total = coalesce(?, bytes_total), validator = coalesce(?, validator)
+                UPDATE files SET bytes_done = ?, bytes_total = coalesce(?, bytes_total), validator = coalesce(?, validator),
+                       retries = CASE WHEN ? > bytes_done THEN 0 ELSE retries END
                 WHERE id = ?
                 """)
-                .bind(.integer(Int64(bytesDone)), .optional(bytesTotal.map(Int64.init)), .optional(validator), .integer(fileRowID))
+                .bind(.integer(Int64(bytesDone)), .optional(bytesTotal.map(Int64.init)), .optional(validator),
+                      .integer(Int64(bytesDone)), .integer(fileRowID))
                 .run()
+            try db.statement("UPDATE groups SET progress_at = ? WHERE id = ?").bind(.integer(now), .integer(owner.group)).run()
             try EventLog.record(db, .progress, group: owner.group, job: owner.job, fileIndex: owner.index,
                                 state: .transferring, detail: "\(bytesDone)", at: now)
             return true
@@ -122,9 +145,7 @@ struct TransferLedger: Sendable {
                 """).bind(.integer(group))
             _ = try groupLeft.step()
             guard groupLeft.int(0) == 0 else { return }
-            try db.statement("UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1 WHERE id = ?2 AND state <> 'cancelled'")
-                .bind(.integer(now), .integer(group)).run()
-            try EventLog.record(db, .groupComplete, group: group, state: .complete, at: now)
+            try completeGroup(db, group, at: now)
         }
     }
 
@@ -151,12 +172,13 @@ struct TransferLedger: Sendable {
         }
     }
 
-    /// Hands a file the engine stopped transferring back to the queue, its committed bytes kept.
-    func release(_ fileRowID: Int64) throws(QueueError) {
-        try core.store.write { db throws(QueueError) in
-            try db.statement("UPDATE files SET state = 'queued' WHERE id = ? AND state = 'transferring'")
-                .bind(.integer(fileRowID)).run()
-        }
+    /// A group with nothing left becomes `complete` (auto-suspended), with its event.
+    func completeGroup(_ db: Connection, _ group: Int64, at now: Int64) throws(QueueError) {
+        try db.statement("""
+            UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1, retry_at = NULL, progress_at = NULL
+            WHERE id = ?2 AND state IN ('queued', 'transferring')
+            """).bind(.integer(now), .integer(group)).run()
+        if db.changes > 0 { try EventLog.record(db, .groupComplete, group: group, state: .complete, at: now) }
     }
 
     /// The group, job and index of a file that is still `transferring` in a transferring group.

@@ -23,6 +23,15 @@ struct PosixFileSystem: FileSystem {
         }
     }
 
+    func resolve(_ path: String) throws(QueueError) -> String? {
+        guard let resolved = realpath(path, nil) else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw PosixFileSystem.failure("resolve", path, errno)
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     func isWritableDirectory(_ path: String) -> Bool {
         access(path, W_OK | X_OK) == 0
     }
@@ -71,13 +80,18 @@ struct PosixFileSystem: FileSystem {
         }
     }
 
-    func size(of path: String) throws(QueueError) -> UInt64? {
+    func metadata(of path: String) throws(QueueError) -> FileMetadata? {
         var info = stat()
         guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { return nil }
+            if errno == ENOENT || errno == ENOTDIR { return nil }
             throw PosixFileSystem.failure("inspect", path, errno)
         }
-        return UInt64(info.st_size)
+        #if canImport(Darwin)
+        let modified = Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
+        #else
+        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        #endif
+        return FileMetadata(size: UInt64(info.st_size), modified: modified)
     }
 
     func rename(_ from: String, to: String) throws(QueueError) {

@@ -45,7 +45,7 @@ public struct GroupProperties: Sendable, Hashable {
 public struct HTTPHeader: Sendable, Hashable, Codable {
     /// The field name: an HTTP token (letters, digits and ``!#$%&'*+-.^_`|~``), 1 to 256 characters.
     public var name: String
-    /// The field value: no CR, LF or NUL, at most 8,192 characters.
+    /// The field value: no control character but tab, at most 8,192 bytes in UTF-8.
     public var value: String
 
     /// A header with this name and value.

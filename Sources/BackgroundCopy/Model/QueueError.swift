@@ -26,12 +26,19 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     public let httpStatus: Int?
     /// For `transfer` and file-system errors: the system error number (`errno`), if any.
     public let systemError: Int32?
+    /// For `transfer` errors: whether retrying may help (network failures, timeouts, HTTP 5xx,
+    /// 408, 429). Transient failures are retried after the group's retry delay until its
+    /// no-progress timeout; all other failures put the group in error.
+    public let isTransient: Bool
+    /// For transient errors: how long the server asked to wait (HTTP `Retry-After`), if it did.
+    public let retryAfter: Duration?
 
     /// Makes an error. Library code uses the static helpers; this is public so that a custom
-    /// `Transport` can report its own failures.
+    /// ``Transport`` can report its own failures (code `transfer`, with `isTransient` when a retry may help).
     public init(
         _ code: Code, _ message: String, value: String? = nil,
-        sqliteResultCode: Int32? = nil, sql: String? = nil, httpStatus: Int? = nil, systemError: Int32? = nil
+        sqliteResultCode: Int32? = nil, sql: String? = nil, httpStatus: Int? = nil, systemError: Int32? = nil,
+        isTransient: Bool = false, retryAfter: Duration? = nil
     ) {
         self.code = code
         self.message = message
@@ -40,6 +47,8 @@ public struct QueueError: Error, Sendable, Hashable, CustomStringConvertible {
         self.sql = sql
         self.httpStatus = httpStatus
         self.systemError = systemError
+        self.isTransient = isTransient
+        self.retryAfter = retryAfter
     }
 
     /// `code: message`, with SQLite's result code and the SQL for storage errors.

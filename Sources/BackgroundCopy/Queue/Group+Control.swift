@@ -36,7 +36,8 @@ extension Group {
                 WHERE state = 'error' AND job_id IN (SELECT id FROM jobs WHERE group_id = ? AND state = 'active')
                 """).bind(.integer(row.rowID)).run()
             try db.statement("""
-                UPDATE groups SET state = 'queued', modified_at = ?, last_error_code = NULL, last_error_message = NULL,
+                UPDATE groups SET state = 'queued', modified_at = ?, retry_at = NULL, progress_at = NULL,
+                       last_error_code = NULL, last_error_message = NULL,
                        last_error_system = NULL, last_error_http = NULL, last_error_retries = NULL, last_error_file_id = NULL
                 WHERE id = ?
                 """).bind(.integer(now), .integer(row.rowID)).run()

@@ -24,6 +24,32 @@ extension QueueManager {
         /// The SQLite VFS to open the database with; `nil` for SQLite's default. For fault injection.
         public var sqliteVFS: String?
 
+        /// The most files the engine transfers at once, over all groups; 4 by default. Foreground
+        /// groups run concurrently with one background group within this limit.
+        public var maxConcurrentTransfers: Int = 4
+        /// Average bytes per second all background groups together may use; `nil` (the default)
+        /// for no limit. Foreground groups are never throttled.
+        public var backgroundBytesPerSecond: UInt64?
+        /// A transfer commits its progress after this many bytes (4 MiB by default) …
+        public var checkpointBytes: UInt64 = 4 << 20
+        /// … or after this long (2 s by default), whichever comes first.
+        public var checkpointInterval: Duration = .seconds(2)
+        /// How long an HTTP connection may take to open; 10 s by default.
+        public var connectTimeout: Duration = .seconds(10)
+        /// How long an HTTP transfer may receive nothing before it fails (transiently); 60 s by default.
+        public var readTimeout: Duration = .seconds(60)
+        /// The most redirects one download follows; 10 by default.
+        public var maxRedirects: Int = 10
+        /// The longest wait between retries however often a file failed; 1 hour by default.
+        /// Waits double from the group's retry delay up to this, with ±10 % jitter.
+        public var maximumRetryDelay: Duration = .seconds(3600)
+        /// Transports by lowercase URL scheme, for schemes beyond `http`, `https` and `file` or to
+        /// replace the built-in ones. A scheme must also be in ``allowedSchemes``.
+        public var transports: [String: any Transport] = [:]
+        /// How often the engine looks for changes made by other processes (suspend, cancel, new
+        /// work); 200 ms by default, so a transfer stops well within a second.
+        public var changePollInterval: Duration = .milliseconds(200)
+
         /// The default configuration.
         public init() {}
     }

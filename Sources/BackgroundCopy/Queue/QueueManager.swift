@@ -44,6 +44,11 @@ public final class QueueManager: Sendable {
         self.configuration = configuration
         self.core = QueueCore(store: store, configuration: configuration, fileSystem: fileSystem, logger: logger)
         try Recovery(core: core).run()
+        if let lock = try? EngineLock(database: path) {
+            // No engine runs on this database: transfers it left half-done are ours to put back.
+            try TransferRecovery(core: core).run()
+            withExtendedLifetime(lock) {}
+        }
     }
 
     /// Creates the file with mode 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.

@@ -15,6 +15,8 @@ struct Validator: Sendable {
     static let maxFinalNameBytes = 220
     static let maxHeaders = 64
     static let maxHeaderValue = 8192
+    /// The suffix of temp files (`.<name>.<file id>.bgcopy-part`); no local path may end in it.
+    static let tempSuffix = ".bgcopy-part"
     static let maxRetryDelay = Duration.seconds(7 * 24 * 3600)
     static let maxNoProgressTimeout = Duration.seconds(365 * 24 * 3600)
     /// Request headers the library sets itself, or that would put credentials in the database.
@@ -84,7 +86,7 @@ struct Validator: Sendable {
     /// Returns the SHA-256 of each spec as 32 bytes, if it has one.
     func validate(_ specs: [FileSpec]) throws(QueueError) -> [[UInt8]?] {
         guard !specs.isEmpty else { throw .invalidArgument("no files given", value: "[]") }
-        var seen: [String: Int] = [:]
+        var seen: [[UInt8]: Int] = [:]  // by bytes, as the database compares paths
         var digests: [[UInt8]?] = []
         digests.reserveCapacity(specs.count)
         for (index, spec) in specs.enumerated() {
@@ -98,7 +100,7 @@ struct Validator: Sendable {
             } catch {
                 throw QueueError(error.code, "file \(index): \(error.message)", value: error.value, systemError: error.systemError)
             }
-            if let first = seen.updateValue(index, forKey: spec.local) {
+            if let first = seen.updateValue(index, forKey: Array(spec.local.utf8)) {
                 throw .invalidArgument("files \(first) and \(index) have the same local path \(spec.local)", value: spec.local)
             }
         }
@@ -142,6 +144,7 @@ struct Validator: Sendable {
             guard (components.host ?? "").isEmpty || components.host == "localhost", components.path.hasPrefix("/") else {
                 throw .invalidArgument("file URL \(remote) must name an absolute local path", value: remote)
             }
+            try validatePathShape(components.path, role: "file URL path")
         default:
             break
         }
@@ -153,14 +156,8 @@ struct Validator: Sendable {
         guard name.utf8.count <= Self.maxFinalNameBytes else {
             throw .invalidArgument("file name \(name) is \(name.utf8.count) bytes; at most \(Self.maxFinalNameBytes) allowed (room for the temp file's name)", value: local)
         }
-        if !configuration.allowedRoots.isEmpty {
-            let inside = configuration.allowedRoots.contains { root in
-                let base = root.hasSuffix("/") ? String(root.dropLast()) : root
-                return local.hasPrefix(base + "/")
-            }
-            guard inside else {
-                throw .accessDenied("local path \(local) is outside the allowed roots \(configuration.allowedRoots.joined(separator: ", "))", value: local)
-            }
+        guard !name.hasSuffix(Self.tempSuffix) else {
+            throw .invalidArgument("file name \(name) ends in \(Self.tempSuffix), which the library keeps for its temp files", value: local)
         }
         switch try fileSystem.kind(of: local) {
         case .symbolicLink: throw .invalidArgument("local path \(local) is a symbolic link", value: local)
@@ -168,10 +165,20 @@ struct Validator: Sendable {
         case .other: throw .invalidArgument("local path \(local) is not a regular file", value: local)
         case .regular, nil: break
         }
-        let directory = String(local[..<local.lastIndex(of: "/")!])
-        let parent = directory.isEmpty ? "/" : directory
-        guard try fileSystem.kind(of: parent) != nil else {
+        let parent = local.parentDirectory
+        guard let resolvedParent = try fileSystem.resolve(parent), try fileSystem.kind(of: resolvedParent) == .directory else {
             throw .accessDenied("directory \(parent) does not exist", value: local)
+        }
+        if !configuration.allowedRoots.isEmpty {
+            // Compared after resolving symbolic links, so a link inside a root cannot lead outside it.
+            var inside = false
+            for root in configuration.allowedRoots {
+                guard let resolvedRoot = try fileSystem.resolve(root) else { continue }
+                inside = inside || resolvedParent == resolvedRoot || resolvedParent.hasPrefix(resolvedRoot == "/" ? "/" : resolvedRoot + "/")
+            }
+            guard inside else {
+                throw .accessDenied("local path \(local) (directory \(resolvedParent)) is outside the allowed roots \(configuration.allowedRoots.joined(separator: ", "))", value: local)
+            }
         }
         guard fileSystem.isWritableDirectory(parent) else {
             throw .accessDenied("directory \(parent) is not writable", value: local)

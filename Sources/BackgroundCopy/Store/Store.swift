@@ -1,6 +1,12 @@
 import CSQLite
 import Synchronization
 
+/// A snapshot of how often the database changed; two equal stamps mean no commit in between.
+struct ChangeStamp: Sendable, Equatable {
+    let dataVersion: String
+    let localCommits: Int
+}
+
 /// The queue's database: one writer connection behind a `Mutex`, and the transaction helpers
 /// that every API call goes through.
 ///
@@ -10,6 +16,9 @@ import Synchronization
 final class Store: Sendable {
     let path: String
     private let connection: Mutex<Connection>
+    /// Write transactions committed through this store, so in-process changes are seen as soon
+    /// as other processes' are (through `PRAGMA data_version`).
+    private let commits = Atomic<Int>(0)
 
     /// Opens the database at `path`, applies the connection settings and migrates the schema.
     init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration) throws(QueueError) {
@@ -43,9 +52,19 @@ final class Store: Sendable {
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction and commits; rolls back if anything throws.
     func write<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
-        try connection.withLock { (db: inout Connection) throws(QueueError) -> T in
+        let result = try connection.withLock { (db: inout Connection) throws(QueueError) -> T in
             try Store.transaction(db, begin: "BEGIN IMMEDIATE", body)
         }
+        commits.add(1, ordering: .relaxed)
+        return result
+    }
+
+    /// Changes whenever anyone — this process or another — commits to the database.
+    func changeStamp() throws(QueueError) -> ChangeStamp {
+        let version = try connection.withLock { (db: inout Connection) throws(QueueError) -> String? in
+            try db.pragma("data_version")
+        }
+        return ChangeStamp(dataVersion: version ?? "", localCommits: commits.load(ordering: .relaxed))
     }
 
     /// Runs `body` in one read transaction: a consistent snapshot for everything it reads.

@@ -1,0 +1,37 @@
+import Logging
+
+/// What every part of a running engine shares.
+struct EngineContext: Sendable {
+    let core: QueueCore
+    let ledger: TransferLedger
+    let transports: [String: any Transport]
+
+    var fileSystem: any FileSystem { core.fileSystem }
+    var settings: QueueManager.Configuration { core.configuration }
+    var logger: Logger { core.logger }
+
+    /// The transport for a remote name: absolute paths go to `file`.
+    func transport(for remote: String) throws(QueueError) -> any Transport {
+        let scheme = remote.hasPrefix("/") ? "file" : String(remote.prefix { $0 != ":" }).lowercased()
+        guard let transport = transports[scheme] else {
+            throw QueueError(.transfer, "no transport is registered for scheme \(scheme)", value: remote)
+        }
+        return transport
+    }
+
+    /// How long to wait before retry number `retries` (1-based): the group's delay doubled per
+    /// retry, capped, ±10 % jitter; never less than what the server asked for.
+    func retryDelay(groupDelayMilliseconds: Int64, retries: Int, serverAsked: Duration?) -> Duration {
+        let base = Double(max(groupDelayMilliseconds, settings.minimumRetryDelay.milliseconds))
+        let cap = Double(max(settings.maximumRetryDelay.milliseconds, groupDelayMilliseconds))
+        let doubled = min(cap, base * pow2(max(0, retries - 1)))
+        let jittered = doubled * Double.random(in: 0.9...1.1)
+        let delay = Duration.milliseconds(Int64(jittered))
+        guard let serverAsked else { return delay }
+        return max(delay, serverAsked)
+    }
+
+    private func pow2(_ exponent: Int) -> Double {
+        exponent >= 62 ? Double.greatestFiniteMagnitude : Double(1 << exponent)
+    }
+}

@@ -1,0 +1,120 @@
+import AsyncHTTPClient
+import NIOPosix
+import Synchronization
+
+/// The scheduler: claims files in order (foreground groups first and all at once, then one
+/// background group by priority and age), runs a ``TransferWorker`` for each, and stops the ones
+/// whose group was suspended or cancelled — by this process or another — within a poll interval.
+struct TransferEngine: Sendable {
+    let core: QueueCore
+
+    private enum Signal: Sendable {
+        case finished(Int64)
+        case tick
+    }
+
+    private struct Running {
+        let claim: Claim
+        let task: Task<Void, Never>
+    }
+
+    func run() async throws(QueueError) {
+        let lock = try EngineLock(database: core.store.path)
+        try TransferRecovery(core: core).run()
+        let client = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: HTTPTransport.clientConfiguration(connectTimeout: core.configuration.connectTimeout,
+                                                             readTimeout: core.configuration.readTimeout))
+        var transports: [String: any Transport] = ["file": FileTransport(fileSystem: core.fileSystem)]
+        let http = HTTPTransport(client: client, maxRedirects: core.configuration.maxRedirects)
+        transports["http"] = http
+        transports["https"] = http
+        transports.merge(core.configuration.transports) { _, custom in custom }
+        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports)
+        core.logger.info("transfer engine started", metadata: ["queue": "\(core.store.path)"])
+        do throws(QueueError) {
+            try await loop(context)
+        } catch {
+            try? await client.shutdown()
+            withExtendedLifetime(lock) {}
+            throw error
+        }
+        try? await client.shutdown()
+        withExtendedLifetime(lock) {}
+        core.logger.info("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])
+    }
+
+    private func loop(_ context: EngineContext) async throws(QueueError) {
+        let (signals, continuation) = AsyncStream<Signal>.makeStream()
+        let throttle = core.configuration.backgroundBytesPerSecond.map { Throttle(bytesPerSecond: $0) }
+        let interval = core.configuration.changePollInterval
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                continuation.yield(.tick)
+            }
+        }
+        var running: [Int64: Running] = [:]
+        var seen = try core.store.changeStamp()
+        var failure: QueueError?
+        func fill() throws(QueueError) {
+            while running.count < core.configuration.maxConcurrentTransfers {
+                let backgroundBusy = running.values.contains { $0.claim.priority != .foreground }
+                guard let claim = try context.ledger.claimNextFile(foregroundOnly: backgroundBusy) else { return }
+                let worker = TransferWorker(context: context, claim: claim, throttle: throttle)
+                let task = Task {
+                    await worker.run()
+                    continuation.yield(.finished(claim.fileRowID))
+                }
+                running[claim.fileRowID] = Running(claim: claim, task: task)
+            }
+        }
+        do throws(QueueError) {
+            try fill()
+            for await signal in signals {
+                switch signal {
+                case .finished(let id):
+                    running[id] = nil
+                    try fill()
+                case .tick:
+                    let stamp = try core.store.changeStamp()
+                    let retryDue = try context.ledger.nextRetry().map { $0 <= core.now() } ?? false
+                    guard stamp != seen || retryDue else { continue }
+                    seen = stamp
+                    for id in try context.ledger.stale(Array(running.keys)) { running[id]?.task.cancel() }
+                    try preempt(&running, context)
+                    try fill()
+                }
+            }
+        } catch {
+            failure = error
+        }
+        ticker.cancel()
+        for entry in running.values { entry.task.cancel() }
+        for entry in running.values { await entry.task.value }
+        continuation.finish()
+        if let failure { throw failure }
+    }
+
+    /// A background group yields to a waiting background group of higher priority (BITS' pre-emption).
+    private func preempt(_ running: inout [Int64: Running], _ context: EngineContext) throws(QueueError) {
+        guard let background = running.values.first(where: { $0.claim.priority != .foreground }),
+              let waiting = try context.ledger.bestWaitingBackgroundPriority(),
+              waiting < background.claim.priority else { return }
+        background.task.cancel()
+    }
+}
+
+extension QueueManager {
+    /// Runs the transfer engine until the calling task is cancelled: transfers the files of
+    /// resumed groups, in order, durably, and notifies observers.
+    ///
+    /// Run it wherever the host wants it to live (`Task { try await manager.run() }`, a service
+    /// group, `bgcopy run`). On cancellation every transfer checkpoints and stops; the next run
+    /// resumes where it stopped.
+    /// - Throws: `invalidState` if another engine (in this process or another) already runs on the
+    ///   database; `storage` if the database fails.
+    public func run() async throws(QueueError) {
+        try await TransferEngine(core: core).run()
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Copies local files: `file://` URLs and absolute paths. Resumable: the validator is the
+/// source's size and modification time, so a changed source starts over.
+public struct FileTransport: Transport {
+    let fileSystem: any FileSystem
+    /// Bytes read per step.
+    let chunkSize: Int
+
+    /// A transport over the real file system.
+    public init() {
+        self.init(fileSystem: PosixFileSystem())
+    }
+
+    init(fileSystem: any FileSystem, chunkSize: Int = 1 << 20) {
+        self.fileSystem = fileSystem
+        self.chunkSize = chunkSize
+    }
+
+    /// Copies the source into `sink`, from `request.offset` when the source is unchanged.
+    ///
+    /// - Throws: `transfer` (permanent) if the source is missing or not a regular file;
+    ///   `fileSystem` if reading fails.
+    public func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
+        let path = try FileTransport.path(of: request.remote)
+        guard try fileSystem.kind(of: path) == .regular, let metadata = try fileSystem.metadata(of: path) else {
+            throw QueueError(.transfer, "source \(path) does not exist or is not a regular file", value: request.remote, systemError: 2)
+        }
+        let validator = "\(metadata.size)-\(metadata.modified)"
+        let resume = request.offset > 0 && request.validator == validator && request.offset <= metadata.size
+        var offset = resume ? request.offset : 0
+        try await sink.begin(at: offset, total: metadata.size, validator: validator)
+        let source = try fileSystem.openForReading(path)
+        defer { fileSystem.close(source) }
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        while offset < metadata.size {
+            let count = try fileSystem.read(source, into: &buffer, at: offset)
+            guard count > 0 else {
+                throw QueueError(.transfer, "source \(path) shrank while being copied", value: request.remote, isTransient: true)
+            }
+            try await sink.write(buffer.prefix(count))
+            offset += UInt64(count)
+        }
+    }
+
+    /// The absolute path a `file://` URL or a plain absolute path names.
+    static func path(of remote: String) throws(QueueError) -> String {
+        if remote.hasPrefix("/") { return remote }
+        guard let components = URLComponents(string: remote), components.scheme?.lowercased() == "file",
+              components.path.hasPrefix("/") else {
+            throw QueueError(.transfer, "\(remote) is not a local file", value: remote)
+        }
+        return components.path
+    }
+}
