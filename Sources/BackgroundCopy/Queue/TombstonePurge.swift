@@ -13,7 +13,8 @@ struct TombstonePurge {
                           AND (EXISTS (SELECT 1 FROM jobs j WHERE j.group_id = g.id)
                                OR EXISTS (SELECT 1 FROM events e WHERE e.group_id = g.id)))
                      + (SELECT count(*) FROM jobs j JOIN groups g ON g.id = j.group_id
-                        WHERE j.state = 'cancelled' AND j.cancelled_at < ?1 AND g.state <> 'cancelled')
+                        WHERE j.state = 'cancelled' AND j.cancelled_at < ?1
+                          AND NOT (g.state = 'cancelled' AND g.cancelled_at < ?1))
                 """).bind(.integer(cutoff))
             _ = try count.step()
             let purged = count.int(0)
