@@ -1,7 +1,7 @@
 extension TransferLedger {
     /// Hands a file the engine stopped transferring back to the queue, committing `bytesDone`
     /// (already fsynced) unless the file was cancelled meanwhile.
-    func release(_ fileRowID: Int64, bytesDone: UInt64? = nil) throws(QueueError) {
+    package func release(_ fileRowID: Int64, bytesDone: UInt64? = nil) throws(QueueError) {
         try core.store.write { db throws(QueueError) in
             try db.statement("""
                 UPDATE files SET state = 'queued', bytes_done = coalesce(?, bytes_done) WHERE id = ? AND state = 'transferring'

@@ -1,26 +1,26 @@
 import Foundation
 
 /// A file the engine has claimed for transfer.
-struct Claim: Sendable, Equatable {
-    let fileRowID: Int64
-    let groupRowID: Int64
-    let groupID: GroupID
-    let priority: Priority
-    let headers: [HTTPHeader]
-    let retries: Int
-    let remote: String
-    let local: String
-    let tempPath: String
-    let bytesDone: UInt64
-    let bytesTotal: UInt64?
-    let validator: String?
-    let sha256: [UInt8]?
+package struct Claim: Sendable, Equatable {
+    package let fileRowID: Int64
+    package let groupRowID: Int64
+    package let groupID: GroupID
+    package let priority: Priority
+    package let headers: [HTTPHeader]
+    package let retries: Int
+    package let remote: String
+    package let local: String
+    package let tempPath: String
+    package let bytesDone: UInt64
+    package let bytesTotal: UInt64?
+    package let validator: String?
+    package let sha256: [UInt8]?
 }
 
 /// The transfer engine's side of the store: every step of a file's transfer is one transaction,
 /// conditional on the file still being claimed, so a suspend or cancel committed by anyone in the
 /// meantime wins and the engine simply stops (DESIGN.md, Durability steps 1–3).
-struct TransferLedger: Sendable {
+package struct TransferLedger: Sendable {
     let core: QueueCore
 
     /// The temp file of a file: beside its final path, named after it and the file's row ID.
@@ -35,7 +35,7 @@ struct TransferLedger: Sendable {
     /// background group is already running). Groups waiting for a retry are skipped; resumed
     /// groups with nothing left to do are completed on the way. Marks it `transferring` (and its group) and records its
     /// temp path before the temp file exists, so recovery always knows which temp files are ours.
-    func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false) throws(QueueError) -> Claim? {
+    package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false) throws(QueueError) -> Claim? {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             let candidates = try db.statement("""
@@ -89,7 +89,7 @@ struct TransferLedger: Sendable {
 
     /// Commits durable progress (after the temp file was fsynced). Returns `false` if the file is
     /// no longer claimed (its group was suspended or cancelled): the transfer must stop.
-    func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?) throws(QueueError) -> Bool {
+    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?) throws(QueueError) -> Bool {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
@@ -109,7 +109,7 @@ struct TransferLedger: Sendable {
     }
 
     /// Records the intent to rename a verified temp file into place. `false` if no longer claimed.
-    func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) throws(QueueError) -> Bool {
+    package func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) throws(QueueError) -> Bool {
         try core.store.write { db throws(QueueError) in
             guard try claimedGroup(db, fileRowID) != nil else { return false }
             try db.statement("UPDATE files SET state = 'finalizing', bytes_done = ?1, bytes_total = ?1 WHERE id = ?2")
@@ -120,7 +120,7 @@ struct TransferLedger: Sendable {
 
     /// Commits a renamed file as complete, with its events; completes the job and the group
     /// (auto-suspended) when they have no file left.
-    func complete(_ fileRowID: Int64) throws(QueueError) {
+    package func complete(_ fileRowID: Int64) throws(QueueError) {
         let now = core.now()
         try core.store.write { db throws(QueueError) in
             let owner = try db.statement("""
@@ -151,7 +151,7 @@ struct TransferLedger: Sendable {
 
     /// Fails a claimed file permanently: the file goes to `error`, its group to `error`
     /// (auto-suspended) with the failure recorded. `false` if the file was no longer claimed.
-    func fail(_ fileRowID: Int64, error: QueueError, retries: Int) throws(QueueError) -> Bool {
+    package func fail(_ fileRowID: Int64, error: QueueError, retries: Int) throws(QueueError) -> Bool {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }

@@ -61,6 +61,9 @@ public final class QueueManager: Sendable {
         }
     }
 
+    /// The engine's store operations (claim, checkpoint, finalize, complete), for the benchmarks.
+    package var transferLedger: TransferLedger { TransferLedger(core: core) }
+
     /// Creates a new, suspended group (QMGR: CreateGroup).
     ///
     /// - Parameters:
