@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+import Testing
+@testable import BackgroundCopy
+
+@Suite("Engine: local copies, order, integrity, one engine per queue")
+struct EngineTests {
+    @Test func engineCopiesLocalFilesAndCompletesTheGroup() async throws {
+        let scratch = Scratch()
+        let manager = try scratch.open(scratch.engineConfiguration())
+        let sources = [scratch.source("a.src", size: 300_000), scratch.source("b.src", size: 1, seed: 2), scratch.source("c.src", size: 0)]
+        let group = try manager.createGroup(properties: quickRetries("local"))
+        let job = try group.createJob()
+        try job.addFiles([
+            FileSpec(remote: "file://" + sources[0], local: scratch.path("a")),
+            FileSpec(remote: sources[1], local: scratch.path("b")),
+            FileSpec(remote: "file://" + sources[2], local: scratch.path("c")),
+        ])
+        try group.resume()
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try group.status().state == .complete })
+        #expect(await engine.stop() == nil)
+
+        #expect(scratch.contents("a") == pattern(300_000))
+        #expect(scratch.contents("b") == pattern(1, seed: 2))
+        #expect(scratch.contents("c") == [])
+        #expect(try job.files().map(\.state) == [.complete, .complete, .complete])
+        #expect(try group.progress().percent == 100)
+        #expect(try group.status().flags == [.groupComplete, .groupSuspended])
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.directory).filter { $0.hasSuffix(".bgcopy-part") }
+        #expect(leftovers.isEmpty)
+        let kinds = try manager.recordedEvents().map(\.kind)
+        #expect(kinds.filter { $0 == .fileComplete }.count == 3)
+        #expect(kinds.filter { $0 == .jobComplete }.count == 1)
+        #expect(kinds.last == .groupComplete)
+    }
+
+    @Test func expectedSHA256IsVerifiedBeforeTheFileBecomesVisible() async throws {
+        let scratch = Scratch()
+        let manager = try scratch.open(scratch.engineConfiguration())
+        let source = scratch.source("good.src", size: 50_000)
+        let right = Array(SHA256.hash(data: pattern(50_000))).hexString
+        let wrong = String(repeating: "0", count: 64)
+        let good = try manager.createGroup(properties: quickRetries("good"))
+        try good.createJob().addFiles([FileSpec(remote: source, local: scratch.path("good"), sha256: right)])
+        let bad = try manager.createGroup(properties: quickRetries("bad"))
+        try bad.createJob().addFiles([FileSpec(remote: source, local: scratch.path("bad"), sha256: wrong)])
+        try good.resume()
+        try bad.resume()
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try good.status().state == .complete && bad.status().state == .error })
+        await engine.stop()
+
+        #expect(scratch.contents("good") == pattern(50_000))
+        #expect(scratch.contents("bad") == nil)
+        let status = try bad.status()
+        #expect(status.lastError?.error.code == .validationFailed)
+        #expect(status.lastError?.error.hresult == 0x8020_0053)
+        #expect(status.lastError?.fileIndex == 0)
+        #expect(try bad.jobs()[0].file(at: 0).bytesDone == 0)
+    }
+
+    @Test func aSecondEngineOnTheSameQueueIsRefused() async throws {
+        let scratch = Scratch()
+        let manager = try scratch.open(scratch.engineConfiguration())
+        let first = RunningEngine(manager)
+        try await Task.sleep(for: .milliseconds(200))
+        let other = try scratch.open(scratch.engineConfiguration())
+        let error = await RunningEngine(other).stop()
+        #expect(error?.code == .invalidState)
+        #expect(error?.message.contains("another transfer engine") == true)
+        #expect(await first.stop() == nil)
+        let again = RunningEngine(other)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await again.stop() == nil)
+    }
+
+    @Test func foregroundGroupsGoFirstThenBackgroundByPriorityThenAge() async throws {
+        let scratch = Scratch()
+        let transport = RecordingTransport()
+        var configuration = scratch.engineConfiguration(transport: transport)
+        configuration.maxConcurrentTransfers = 1
+        let manager = try scratch.open(configuration)
+        let source = scratch.source("s", size: 10)
+        for (name, priority) in [("low", Priority.low), ("normal-1", .normal), ("high", .high), ("normal-2", .normal), ("fore", .foreground)] {
+            let group = try manager.createGroup(properties: quickRetries(name, priority: priority))
+            try group.createJob().addFiles([FileSpec(remote: "test://" + source, local: scratch.path(name))])
+            try group.resume()
+        }
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try manager.groups().allSatisfy { try $0.status().state == .complete } })
+        await engine.stop()
+        #expect(transport.attempts.withLock { $0.count } == 5)
+        let completionOrder = try manager.recordedEvents().filter { $0.kind == .groupComplete }
+            .map { event in try manager.group(event.groupID).properties().displayName }
+        #expect(completionOrder == ["fore", "high", "normal-1", "normal-2", "low"])
+    }
+}
