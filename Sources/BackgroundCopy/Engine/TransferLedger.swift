@@ -93,14 +93,16 @@ package struct TransferLedger: Sendable {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
+            let advanced = bytesDone > owner.bytesDone
             try db.statement("""
                 UPDATE files SET bytes_done = ?, bytes_total = coalesce(?, bytes_total), validator = coalesce(?, validator),
-                       retries = CASE WHEN ? > bytes_done THEN 0 ELSE retries END
+                       retries = CASE WHEN ? THEN 0 ELSE retries END
                 WHERE id = ?
                 """)
                 .bind(.integer(Int64(bytesDone)), .optional(bytesTotal.map(Int64.init)), .optional(validator),
-                      .integer(Int64(bytesDone)), .integer(fileRowID))
+                      .integer(advanced ? 1 : 0), .integer(fileRowID))
                 .run()
+            guard advanced else { return true }
             try db.statement("UPDATE groups SET progress_at = ? WHERE id = ?").bind(.integer(now), .integer(owner.group)).run()
             try EventLog.record(db, .progress, group: owner.group, job: owner.job, fileIndex: owner.index,
                                 state: .transferring, detail: "\(bytesDone)", at: now)
@@ -175,19 +177,21 @@ package struct TransferLedger: Sendable {
     /// A group with nothing left becomes `complete` (auto-suspended), with its event.
     func completeGroup(_ db: Connection, _ group: Int64, at now: Int64) throws(QueueError) {
         try db.statement("""
-            UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1, retry_at = NULL, progress_at = NULL
+            UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1, retry_at = NULL, progress_at = NULL,
+                   last_error_code = NULL, last_error_message = NULL, last_error_system = NULL, last_error_http = NULL,
+                   last_error_retries = NULL, last_error_file_id = NULL
             WHERE id = ?2 AND state IN ('queued', 'transferring')
             """).bind(.integer(now), .integer(group)).run()
         if db.changes > 0 { try EventLog.record(db, .groupComplete, group: group, state: .complete, at: now) }
     }
 
     /// The group, job and index of a file that is still `transferring` in a transferring group.
-    private func claimedGroup(_ db: Connection, _ fileRowID: Int64) throws(QueueError) -> (group: Int64, job: Int64, index: Int)? {
+    private func claimedGroup(_ db: Connection, _ fileRowID: Int64) throws(QueueError) -> (group: Int64, job: Int64, index: Int, bytesDone: UInt64)? {
         let statement = try db.statement("""
-            SELECT g.id, j.id, f.position FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
+            SELECT g.id, j.id, f.position, f.bytes_done FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
             WHERE f.id = ? AND f.state = 'transferring' AND g.state = 'transferring'
             """).bind(.integer(fileRowID))
         guard try statement.step() else { return nil }
-        return (statement.int64(0), statement.int64(1), statement.int(2))
+        return (statement.int64(0), statement.int64(1), statement.int(2), UInt64(statement.int64(3)))
     }
 }

@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+@testable import BackgroundCopy
+
+@Suite("Engine: suspend, cancel, restart and retries while transferring")
+struct EngineControlTests {
+    /// A queue whose one background group copies a 4 MiB file at 512 KiB/s through a recording transport.
+    static func slowTransfer(_ scratch: Scratch, _ transport: RecordingTransport) throws -> (QueueManager, Group) {
+        var configuration = scratch.engineConfiguration(transport: transport)
+        configuration.backgroundBytesPerSecond = 512 << 10
+        let manager = try scratch.open(configuration)
+        let source = scratch.source("big.src", size: 4 << 20)
+        let group = try manager.createGroup(properties: quickRetries("slow"))
+        try group.createJob().addFiles([FileSpec(remote: "test://" + source, local: scratch.path("big"))])
+        try group.resume()
+        return (manager, group)
+    }
+
+    static func committed(_ scratch: Scratch) throws -> Int {
+        Int(try query(scratch.database, "SELECT bytes_done FROM files")[0][0]) ?? -1
+    }
+
+    static func tempSize(_ scratch: Scratch) throws -> UInt64? {
+        let temp = try FileManager.default.contentsOfDirectory(atPath: scratch.directory).first { $0.hasSuffix(".bgcopy-part") }
+        return try temp.map { try FileManager.default.attributesOfItem(atPath: scratch.path($0))[.size] as? UInt64 ?? 0 }
+    }
+
+    @Test func suspendStopsTheTransferWithinOneSecondAndResumeContinuesFromTheCheckpoint() async throws {
+        let scratch = Scratch()
+        let transport = RecordingTransport()
+        let (manager, group) = try Self.slowTransfer(scratch, transport)
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try Self.committed(scratch) > 0 })
+
+        let suspended = ContinuousClock.now
+        try group.suspend()
+        #expect(try await eventually(timeout: .seconds(3)) {
+            try query(scratch.database, "SELECT state FROM files") == [["queued"]]
+        })
+        let stopLatency = suspended.duration(to: .now)
+        let held = try Self.tempSize(scratch)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try Self.tempSize(scratch) == held, "no byte is written after the stop")
+        #expect(stopLatency < .seconds(1), "stopped after \(stopLatency)")
+        let kept = try Self.committed(scratch)
+        #expect(kept > 0 && UInt64(kept) == held)
+
+        try group.resume()
+        #expect(try await eventually(timeout: .seconds(20)) { try group.status().state == .complete })
+        await engine.stop()
+        #expect(scratch.contents("big") == pattern(4 << 20))
+        let offsets = transport.attempts.withLock { $0.map(\.offset) }
+        #expect(offsets == [0, UInt64(kept)], "resume fetches only the missing bytes")
+    }
+
+    @Test func cancelStopsTheTransferWithinOneSecondAndRemovesTheTempFile() async throws {
+        let scratch = Scratch()
+        let (manager, group) = try Self.slowTransfer(scratch, RecordingTransport())
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try Self.committed(scratch) > 0 })
+
+        let cancelled = ContinuousClock.now
+        try group.cancel()
+        #expect(try await eventually(timeout: .seconds(3)) { try Self.tempSize(scratch) == nil })
+        let stopLatency = cancelled.duration(to: .now)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try Self.tempSize(scratch) == nil, "the stopped transfer does not recreate its temp file")
+        #expect(stopLatency < .seconds(1), "stopped after \(stopLatency)")
+        #expect(try query(scratch.database, "SELECT state FROM files") == [["discarded"]])
+        #expect(scratch.contents("big") == nil)
+        #expect(await engine.stop() == nil)
+    }
+
+    @Test func stoppingTheEngineAndReopeningResumesWithoutFetchingCommittedBytesAgain() async throws {
+        let scratch = Scratch()
+        let transport = RecordingTransport()
+        let (manager, group) = try Self.slowTransfer(scratch, transport)
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try Self.committed(scratch) >= 256 << 10 })
+        #expect(await engine.stop() == nil)
+        let kept = try Self.committed(scratch)
+
+        var configuration = scratch.engineConfiguration(transport: transport)
+        configuration.checkpointBytes = 1 << 20
+        let reopened = try scratch.open(configuration)
+        #expect(try reopened.group(group.id).status().state == .queued)
+        let again = RunningEngine(reopened)
+        #expect(try await eventually(timeout: .seconds(20)) { try reopened.group(group.id).status().state == .complete })
+        await again.stop()
+        #expect(scratch.contents("big") == pattern(4 << 20))
+        #expect(transport.attempts.withLock { $0.map(\.offset) } == [0, UInt64(kept)])
+    }
+
+    @Test func transientFailuresAreRetriedAfterTheRetryDelayUntilTheFileCompletes() async throws {
+        let scratch = Scratch()
+        let transient = QueueError(.transfer, "connection reset", isTransient: true)
+        let transport = RecordingTransport(failures: [transient, transient])
+        let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
+        let group = try manager.createGroup(properties: quickRetries("flaky"))
+        try group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 1000), local: scratch.path("out"))])
+        try group.resume()
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try group.status().state == .complete })
+        await engine.stop()
+        #expect(transport.attempts.withLock { $0.count } == 3)
+        #expect(scratch.contents("out") == pattern(1000))
+        #expect(try group.status().lastError == nil)
+    }
+
+    @Test func transientFailuresTurnIntoAnErrorAfterTheNoProgressTimeout() async throws {
+        let scratch = Scratch()
+        let transient = QueueError(.transfer, "HTTP 503", httpStatus: 503, isTransient: true)
+        let transport = RecordingTransport(failures: Array(repeating: transient, count: 1000))
+        let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
+        let group = try manager.createGroup(properties: quickRetries("down", noProgressTimeout: .milliseconds(400)))
+        try group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 10), local: scratch.path("out"))])
+        try group.resume()
+        let engine = RunningEngine(manager)
+        let reached = try await eventually { try group.status().state == .error }
+        let rows = try query(scratch.database, "SELECT state, retry_at, progress_at, last_error_retries FROM groups")
+        #expect(reached, "\(rows) \(transport.attempts.withLock { $0.count })")
+        await engine.stop()
+        let failure = try #require(try group.status().lastError)
+        #expect(failure.error.httpStatus == 503)
+        #expect(failure.error.hresult == 0x8019_01F7)
+        #expect(failure.retries >= 1)
+        #expect(transport.attempts.withLock { $0.count } >= 2)
+    }
+
+    @Test func aZeroNoProgressTimeoutFailsOnTheFirstTransientError() async throws {
+        let scratch = Scratch()
+        let transport = RecordingTransport(failures: [QueueError(.transfer, "timeout", isTransient: true)])
+        let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
+        let group = try manager.createGroup(properties: quickRetries("no retries", noProgressTimeout: .zero))
+        try group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 10), local: scratch.path("out"))])
+        try group.resume()
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try group.status().state == .error })
+        await engine.stop()
+        #expect(transport.attempts.withLock { $0.count } == 1)
+    }
+
+    @Test func aPermanentFailureStopsTheJobAndResumeRetriesIt() async throws {
+        let scratch = Scratch()
+        let transport = RecordingTransport(failures: [QueueError(.transfer, "HTTP 404", httpStatus: 404)])
+        let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
+        let group = try manager.createGroup(properties: quickRetries("missing"))
+        let job = try group.createJob()
+        try job.addFiles([
+            FileSpec(remote: "test://" + scratch.source("s1", size: 10), local: scratch.path("one")),
+            FileSpec(remote: "test://" + scratch.source("s2", size: 20), local: scratch.path("two")),
+        ])
+        try group.resume()
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try group.status().state == .error })
+        #expect(try job.files().map(\.state) == [.error, .queued], "an error stops the job: later files wait")
+        let status = try group.status()
+        #expect(status.flags.contains(.groupError))
+        #expect(status.lastError?.error.hresult == 0x8019_0194)
+        #expect(try job.status().flags.contains(.jobError))
+
+        try group.resume()
+        #expect(try await eventually { try group.status().state == .complete })
+        await engine.stop()
+        #expect(scratch.contents("one") == pattern(10) && scratch.contents("two") == pattern(20))
+        #expect(try group.status().errorCount == 1)
+    }
+
+    @Test func backgroundGroupsAreThrottledAndForegroundGroupsAreNot() async throws {
+        let scratch = Scratch()
+        var configuration = scratch.engineConfiguration()
+        configuration.backgroundBytesPerSecond = 256 << 10
+        let manager = try scratch.open(configuration)
+        let source = scratch.source("s", size: 768 << 10)
+        let fore = try manager.createGroup(properties: quickRetries("fore", priority: .foreground))
+        try fore.createJob().addFiles([FileSpec(remote: source, local: scratch.path("fore"))])
+        try fore.resume()
+        let started = ContinuousClock.now
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try fore.status().state == .complete })
+        let foregroundTime = started.duration(to: .now)
+
+        let back = try manager.createGroup(properties: quickRetries("back", priority: .low))
+        try back.createJob().addFiles([FileSpec(remote: source, local: scratch.path("back"))])
+        let resumed = ContinuousClock.now
+        try back.resume()
+        #expect(try await eventually { try back.status().state == .complete })
+        let backgroundTime = resumed.duration(to: .now)
+        await engine.stop()
+        // 768 KiB through a 256 KiB/s bucket that starts with one second's worth: at least 2 s.
+        #expect(backgroundTime >= .seconds(1.9), "background took \(backgroundTime)")
+        #expect(foregroundTime < backgroundTime)
+        #expect(scratch.contents("back") == pattern(768 << 10))
+    }
+}
