@@ -34,4 +34,7 @@ let source = """
     }
 
     """
-try source.write(toFile: outputPath, atomically: true, encoding: .utf8)
+// Rewriting an unchanged file would make the build recompile the library every time.
+if (try? String(contentsOfFile: outputPath, encoding: .utf8)) != source {
+    try source.write(toFile: outputPath, atomically: true, encoding: .utf8)
+}
