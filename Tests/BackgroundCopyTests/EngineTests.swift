@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 import Foundation
 import Testing
 @testable import BackgroundCopy
@@ -94,5 +95,43 @@ struct EngineTests {
         let completionOrder = try manager.recordedEvents().filter { $0.kind == .groupComplete }
             .map { event in try manager.group(event.groupID).properties().displayName }
         #expect(completionOrder == ["fore", "high", "normal-1", "normal-2", "low"])
+    }
+}
+
+/// A `slow` transport: each fetch takes 100 ms and delivers 10 bytes; records the most fetches in flight at once.
+final class ConcurrencyProbe: Transport {
+    let inFlight = Mutex(0)
+    let most = Mutex(0)
+
+    func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
+        let now = inFlight.withLock { count -> Int in count += 1; return count }
+        most.withLock { $0 = max($0, now) }
+        defer { inFlight.withLock { $0 -= 1 } }
+        try? await Task.sleep(for: .milliseconds(100))
+        try await sink.begin(at: 0, total: 10, validator: nil)
+        try await sink.write(Array(repeating: UInt8(7), count: 10))
+    }
+}
+
+@Suite("Engine: files of one group in parallel")
+struct EngineParallelTests {
+    @Test(arguments: [(1, 1), (4, 4)])
+    func aGroupTransfersAtMostMaxFilesPerGroupAtOnce(perGroup: Int, expected: Int) async throws {
+        let scratch = Scratch()
+        let probe = ConcurrencyProbe()
+        var configuration = scratch.engineConfiguration()
+        configuration.allowedSchemes.insert("slow")
+        configuration.transports["slow"] = probe
+        configuration.maxFilesPerGroup = perGroup
+        configuration.maxConcurrentTransfers = 6
+        let manager = try scratch.open(configuration)
+        let group = try manager.createGroup(properties: quickRetries("many", priority: .low))
+        try group.createJob().addFiles((0..<8).map { FileSpec(remote: "slow://x/\($0)", local: scratch.path("f\($0)")) })
+        try group.resume()
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try group.status().state == .complete })
+        await engine.stop()
+        #expect(probe.most.withLock { $0 } == expected)
+        #expect((0..<8).allSatisfy { scratch.contents("f\($0)") == Array(repeating: 7, count: 10) })
     }
 }

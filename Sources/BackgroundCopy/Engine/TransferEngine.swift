@@ -60,7 +60,10 @@ struct TransferEngine: Sendable {
         func fill() throws(QueueError) {
             while running.count < core.configuration.maxConcurrentTransfers {
                 let backgroundBusy = running.values.contains { $0.claim.priority != .foreground }
-                guard let claim = try context.ledger.claimNextFile(foregroundOnly: backgroundBusy) else { return }
+                let background = Set(running.values.lazy.filter { $0.claim.priority != .foreground }.map(\.claim.groupRowID))
+                guard let claim = try context.ledger.claimNextFile(
+                    filesPerGroup: max(1, core.configuration.maxFilesPerGroup), foregroundOnly: backgroundBusy,
+                    alsoGroup: background.first) else { return }
                 let worker = TransferWorker(context: context, claim: claim, throttle: throttle)
                 let task = Task {
                     await worker.run()

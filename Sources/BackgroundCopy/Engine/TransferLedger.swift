@@ -31,11 +31,11 @@ package struct TransferLedger: Sendable {
 
     /// Claims the next file to transfer: groups by priority then age; within a group, the first
     /// queued file of its jobs and files in order, provided fewer than `filesPerGroup` of the
-    /// group's files are already in flight; with `foregroundOnly`, only foreground groups (a
-    /// background group is already running). Groups waiting for a retry are skipped; resumed
+    /// group's files are already in flight; with `foregroundOnly`, only foreground groups and
+    /// `alsoGroup` (the background group already running, which may start more of its files). Groups waiting for a retry are skipped; resumed
     /// groups with nothing left to do are completed on the way. Marks it `transferring` (and its group) and records its
     /// temp path before the temp file exists, so recovery always knows which temp files are ours.
-    package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false) throws(QueueError) -> Claim? {
+    package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) throws(QueueError) -> Claim? {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             let candidates = try db.statement("""
@@ -46,9 +46,9 @@ package struct TransferLedger: Sendable {
                         WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued'
                         ORDER BY j.id, f.position LIMIT 1)
                 FROM groups g WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
-                  AND (g.priority = 0 OR NOT ?2)
+                  AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
                 ORDER BY g.priority, g.id
-                """).bind(.integer(now), .integer(foregroundOnly ? 1 : 0))
+                """).bind(.integer(now), .integer(foregroundOnly ? 1 : 0), .optional(alsoGroup))
             var choice: (group: Int64, uuid: [UInt8], file: Int64)?
             var idle: [Int64] = []
             while try candidates.step() {

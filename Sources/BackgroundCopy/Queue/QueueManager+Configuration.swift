@@ -27,6 +27,9 @@ extension QueueManager {
         /// The most files the engine transfers at once, over all groups; 4 by default. Foreground
         /// groups run concurrently with one background group within this limit.
         public var maxConcurrentTransfers: Int = 4
+        /// How many files of one group may transfer at once; 1 by default (BITS: one file at a time).
+        /// Files still start in order; a larger value suits groups of many small files.
+        public var maxFilesPerGroup: Int = 1
         /// Average bytes per second all background groups together may use; `nil` (the default)
         /// for no limit. Foreground groups are never throttled.
         public var backgroundBytesPerSecond: UInt64?
