@@ -35,7 +35,7 @@ CREATE INDEX groups_by_schedule ON groups (state, priority, id);
 CREATE INDEX groups_tombstones ON groups (cancelled_at) WHERE state = 'cancelled';
 
 CREATE TABLE jobs (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     uuid          BLOB    NOT NULL UNIQUE CHECK (length(uuid) = 16),
     group_id      INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
     state         TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'cancelled')),
@@ -48,7 +48,7 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_group ON jobs (group_id, state, id);
 
 CREATE TABLE files (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     job_id        INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     position      INTEGER NOT NULL CHECK (position >= 0),
     remote_url    TEXT    NOT NULL,

@@ -61,7 +61,7 @@ package struct TransferLedger: Sendable {
                 choice = (candidates.int64(0), candidates.blob(1), file)
                 break
             }
-            for group in idle { try completeGroup(db, group, at: now) }
+            for group in idle { try GroupSettlement.complete(db, group, at: now) }
             guard let choice, let uuid = UUID(bytes: choice.uuid) else { return nil }
             let local = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
             _ = try local.step()
@@ -147,7 +147,7 @@ package struct TransferLedger: Sendable {
                 """).bind(.integer(group))
             _ = try groupLeft.step()
             guard groupLeft.int(0) == 0 else { return }
-            try completeGroup(db, group, at: now)
+            try GroupSettlement.complete(db, group, at: now)
         }
     }
 
@@ -172,17 +172,6 @@ package struct TransferLedger: Sendable {
                                 state: .error, detail: error.message, at: now)
             return true
         }
-    }
-
-    /// A group with nothing left becomes `complete` (auto-suspended), with its event.
-    func completeGroup(_ db: Connection, _ group: Int64, at now: Int64) throws(QueueError) {
-        try db.statement("""
-            UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1, retry_at = NULL, progress_at = NULL,
-                   last_error_code = NULL, last_error_message = NULL, last_error_system = NULL, last_error_http = NULL,
-                   last_error_retries = NULL, last_error_file_id = NULL
-            WHERE id = ?2 AND state IN ('queued', 'transferring')
-            """).bind(.integer(now), .integer(group)).run()
-        if db.changes > 0 { try EventLog.record(db, .groupComplete, group: group, state: .complete, at: now) }
     }
 
     /// The group, job and index of a file that is still `transferring` in a transferring group.

@@ -37,8 +37,7 @@ extension Group {
                 """).bind(.integer(row.rowID)).run()
             try db.statement("""
                 UPDATE groups SET state = 'queued', modified_at = ?, retry_at = NULL, progress_at = NULL,
-                       last_error_code = NULL, last_error_message = NULL,
-                       last_error_system = NULL, last_error_http = NULL, last_error_retries = NULL, last_error_file_id = NULL
+                       \(GroupSettlement.clearError)
                 WHERE id = ?
                 """).bind(.integer(now), .integer(row.rowID)).run()
             try EventLog.record(db, .modified, group: row.rowID, state: .queued, detail: "resumed", at: now)

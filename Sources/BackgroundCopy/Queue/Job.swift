@@ -116,8 +116,10 @@ public struct Job: Sendable, Hashable, Identifiable {
     }
 
     /// Cancels this job alone, in one transaction, as ``Group/cancel()`` does for a group: complete
-    /// files `retained`, the rest `discarded`, the job a tombstone, a `jobCancelled` event. The group
-    /// keeps its state. (An extension: QMGR's CancelJob was not implemented.)
+    /// files `retained`, the rest `discarded`, the job a tombstone, a `jobCancelled` event. If that
+    /// leaves the group nothing to transfer, the group becomes `complete` (or `suspended` when it has
+    /// no file left at all); if the group was in error because of a file of this job, it becomes
+    /// `suspended` with its error cleared. (An extension: QMGR's CancelJob was not implemented.)
     ///
     /// - Throws: `notFound` if the job or its group was cancelled.
     public func cancel() throws(QueueError) {
@@ -125,7 +127,8 @@ public struct Job: Sendable, Hashable, Identifiable {
         let outcome = try core.store.write { db throws(QueueError) in
             let (group, job) = try core.liveJob(db, group: groupID, job: id)
             let outcome = try Cancellation(scope: .job(job), now: now).run(db)
-            try EventLog.record(db, .jobCancelled, group: group.rowID, job: job, state: group.state, detail: outcome.summary, at: now)
+            let state = try GroupSettlement.afterJobCancel(db, group, at: now)
+            try EventLog.record(db, .jobCancelled, group: group.rowID, job: job, state: state, detail: outcome.summary, at: now)
             return outcome
         }
         _ = FileEffect.apply(outcome.effects, core: core)
