@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import BackgroundCopy
 
@@ -189,5 +190,55 @@ struct EngineControlTests {
         #expect(backgroundTime >= .seconds(1.9), "background took \(backgroundTime)")
         #expect(foregroundTime < .seconds(12), "foreground took \(foregroundTime): throttled?")
         #expect(scratch.contents("fore") == pattern(1 << 20) && scratch.contents("back") == pattern(192 << 10))
+    }
+}
+
+/// The real file system with a hook that runs just before a temp file is created.
+final class HookedFileSystem: FileSystem {
+    private let real = PosixFileSystem()
+    let beforeCreate: Mutex<(@Sendable (String) -> Void)?> = Mutex(nil)
+
+    func kind(of path: String) throws(QueueError) -> FileKind? { try real.kind(of: path) }
+    func resolve(_ path: String) throws(QueueError) -> String? { try real.resolve(path) }
+    func isWritableDirectory(_ path: String) -> Bool { real.isWritableDirectory(path) }
+    func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile {
+        if exclusive, let hook = beforeCreate.withLock({ $0 }) { hook(path) }
+        return try real.open(path, exclusive: exclusive)
+    }
+    func openForReading(_ path: String) throws(QueueError) -> OpenFile { try real.openForReading(path) }
+    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError) {
+        try real.write(file, bytes, at: offset)
+    }
+    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
+        try real.read(file, into: buffer, at: offset)
+    }
+    func fsync(_ file: OpenFile) throws(QueueError) { try real.fsync(file) }
+    func close(_ file: OpenFile) { real.close(file) }
+    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) { try real.truncate(file, to: size) }
+    func metadata(of path: String) throws(QueueError) -> FileMetadata? { try real.metadata(of: path) }
+    func rename(_ from: String, to: String) throws(QueueError) { try real.rename(from, to: to) }
+    func unlink(_ path: String) throws(QueueError) { try real.unlink(path) }
+    func fsyncDirectory(_ path: String) throws(QueueError) { try real.fsyncDirectory(path) }
+}
+
+@Suite("Engine: races between a cancel and a starting transfer")
+struct EngineRaceTests {
+    @Test func aCancelCommittedBeforeTheTempFileExistsLeavesNoTempFileBehind() async throws {
+        let scratch = Scratch()
+        let hooked = HookedFileSystem()
+        let manager = try QueueManager(path: scratch.database, configuration: scratch.engineConfiguration(),
+                                       fileSystem: hooked, logger: scratch.logger)
+        let group = try manager.createGroup(properties: quickRetries("racing"))
+        try group.createJob().addFiles([FileSpec(remote: scratch.source("s", size: 300_000), local: scratch.path("out"))])
+        hooked.beforeCreate.withLock { $0 = { _ in try? group.cancel() } }
+        try group.resume()
+        let engine = RunningEngine(manager)
+        #expect(try await eventually { try query(scratch.database, "SELECT state FROM files") == [["discarded"]] })
+        let clean = await eventually {
+            ((try? FileManager.default.contentsOfDirectory(atPath: scratch.directory)) ?? []).allSatisfy { !$0.hasSuffix(".bgcopy-part") }
+        }
+        await engine.stop()
+        #expect(clean, "the worker removed the temp file it created after the cancel")
+        #expect(scratch.contents("out") == nil)
     }
 }

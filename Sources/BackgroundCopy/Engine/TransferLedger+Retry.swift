@@ -1,12 +1,15 @@
 extension TransferLedger {
     /// Hands a file the engine stopped transferring back to the queue, committing `bytesDone`
-    /// (already fsynced) unless the file was cancelled meanwhile.
-    package func release(_ fileRowID: Int64, bytesDone: UInt64? = nil) throws(QueueError) {
+    /// (already fsynced) unless the file was cancelled meanwhile. Returns the file's state after.
+    @discardableResult
+    package func release(_ fileRowID: Int64, bytesDone: UInt64? = nil) throws(QueueError) -> FileState? {
         try core.store.write { db throws(QueueError) in
             try db.statement("""
                 UPDATE files SET state = 'queued', bytes_done = coalesce(?, bytes_done) WHERE id = ? AND state = 'transferring'
                 """).bind(.optional(bytesDone.map(Int64.init)), .integer(fileRowID)).run()
             try TransferLedger.requeueIdleGroups(db)
+            let state = try db.statement("SELECT state FROM files WHERE id = ?").bind(.integer(fileRowID))
+            return try state.step() ? FileState(rawValue: state.text(0)) : nil
         }
     }
 

@@ -100,10 +100,15 @@ struct TransferWorker: Sendable {
     /// A fetch or finish failed: stop, retry later, or fail the file, as the error says.
     private func handle(_ error: QueueError, sink: TransferSink, file: OpenFile) throws(QueueError) {
         if error == TransferSink.stopped {
-            // Keep what is on disk: fsync it and hand the file back with that count.
+            // Keep what is on disk: fsync it and hand the file back with that count. If the file
+            // was cancelled — possibly before this worker created its temp file, after the cancel's
+            // own clean-up ran — remove the temp file now rather than at the next open.
             let held = sink.position.offset
             let synced = (try? fileSystem.fsync(file)) != nil
-            try context.ledger.release(claim.fileRowID, bytesDone: synced ? held : nil)
+            if try context.ledger.release(claim.fileRowID, bytesDone: synced ? held : nil) == .discarded {
+                _ = FileEffect.apply([FileEffect(fileRowID: claim.fileRowID, action: .removeTemp, tempPath: claim.tempPath,
+                                                 localPath: claim.local)], core: context.core)
+            }
             return
         }
         if error.code == .validationFailed {
@@ -122,7 +127,10 @@ struct TransferWorker: Sendable {
     /// Records a failure that needs no file clean-up: a transient one waits for a retry unless the
     /// group has made no progress for its no-progress timeout; anything else fails the file.
     private func settle(_ error: QueueError) throws(QueueError) {
-        guard error != TransferSink.stopped else { return try context.ledger.release(claim.fileRowID) }
+        guard error != TransferSink.stopped else {
+            try context.ledger.release(claim.fileRowID)
+            return
+        }
         if Self.isTransient(error) {
             let (progressAt, timeout, delay) = try context.ledger.lastProgress(ofGroup: claim.groupRowID)
             let now = context.core.now()
