@@ -12,13 +12,14 @@ import Foundation
 /// - a cancelled group is a tombstone: invisible, its ID taken forever (even after a purge);
 ///   a cancelled job is invisible, its ID taken until its tombstone is purged;
 /// - cancelling keeps complete (and finalizing) files as `retained`, the rest become `discarded`;
-///   cancelling one job leaves its group's state as it is;
+///   cancelling one job settles its group (complete when nothing is pending, suspended when it has
+///   no file left or its failed file went with the job);
 /// - the engine claims, per group in state queued/transferring (by priority, then creation), the
-///   first pending file of the group's first job with pending files, only if that file is
-///   `queued`; the steps after a claim (checkpoint, finalize, fail) only act on a file that is
+///   first `queued` file of its live jobs in order, unless one of its files is already in flight
+///   (one file per group, the engine's default); the steps after a claim (checkpoint, finalize, fail) only act on a file that is
 ///   still `transferring` in a `transferring` group;
-/// - file row IDs follow SQLite's rule for an INTEGER PRIMARY KEY without AUTOINCREMENT (one more
-///   than the largest row ID present), so the model also predicts the IDs the engine sees;
+/// - file row IDs follow SQLite's AUTOINCREMENT rule (one more than the largest ever committed,
+///   never reused, even after a purge), so the model also predicts the IDs the engine sees;
 /// - a group's last error is reported only while the group is in error (GroupStatus, JobStatus),
 ///   and names the file that failed, never a later file that reuses its row ID after a purge.
 struct ReferenceModel {
@@ -28,6 +29,8 @@ struct ReferenceModel {
     private(set) var jobs: [Job] = []
     /// The events outbox, in sequence order.
     private(set) var events: [Event] = []
+    /// The largest file row ID ever committed: row IDs are AUTOINCREMENT, never reused.
+    private var lastFileRowID: Int64 = 0
 
     static let pendingStates: Set<FileState> = [.queued, .transferring, .finalizing, .error]
 
@@ -127,12 +130,13 @@ struct ReferenceModel {
         guard let (groupIndex, jobIndex) = liveJobIndex(group: group, job: job) else { return .failed(.notFound) }
         let live = Set(allFiles.filter { !$0.state.isCancelled }.map(\.local))
         guard specs.allSatisfy({ !live.contains($0.local) }) else { return .failed(.invalidArgument) }
-        var nextRowID = (allFiles.map(\.rowID).max() ?? 0) + 1
+        var nextRowID = lastFileRowID + 1
         var position = jobs[jobIndex].files.count
         for spec in specs {
             jobs[jobIndex].files.append(File(
                 rowID: nextRowID, position: position, remote: spec.remote, local: spec.local,
                 sizeHint: spec.sizeHint, content: spec.content, state: .queued))
+            lastFileRowID = nextRowID
             nextRowID += 1
             position += 1
         }
@@ -208,10 +212,31 @@ struct ReferenceModel {
 
     /// Job.cancel: the group keeps its state (as the library documents).
     mutating func cancelJob(group: UUID, job: UUID) -> Outcome {
-        guard let (_, jobIndex) = liveJobIndex(group: group, job: job) else { return .failed(.notFound) }
+        guard let (groupIndex, jobIndex) = liveJobIndex(group: group, job: job) else { return .failed(.notFound) }
         cancelFiles(ofJob: jobIndex)
+        settleAfterJobCancel(groupIndex)
         record("jobCancelled", group: group, job: job)
         return .ok
+    }
+
+    /// GroupSettlement.afterJobCancel: a group with files but none pending is complete; one with no
+    /// file left (queued, transferring or in error) is suspended; one in error whose failed file
+    /// went with the job is suspended, its error cleared.
+    private mutating func settleAfterJobCancel(_ groupIndex: Int) {
+        let id = groups[groupIndex].id
+        let files = activeJobs(of: id).flatMap(\.files)
+        let state = groups[groupIndex].state
+        if !files.isEmpty, !hasPending(group: id), [.queued, .transferring, .suspended, .error].contains(state) {
+            groups[groupIndex].state = .complete
+            groups[groupIndex].lastError = nil
+            record("groupComplete", group: id)
+            return
+        }
+        let emptied = files.isEmpty && [.queued, .transferring, .error].contains(state)
+        let unfailed = state == .error && !files.contains { $0.state == .error }
+        guard emptied || unfailed else { return }
+        groups[groupIndex].state = .suspended
+        groups[groupIndex].lastError = nil
     }
 
     /// purgeTombstones: with a cutoff after every cancellation, every cancelled job goes (with its
@@ -241,15 +266,18 @@ struct ReferenceModel {
             .sorted { (groups[$0].priority.rawValue, $0) < (groups[$1].priority.rawValue, $1) }
         for groupIndex in order {
             let id = groups[groupIndex].id
+            let inFlight = activeJobs(of: id).contains {
+                $0.files.contains { $0.state == .transferring || $0.state == .finalizing }
+            }
+            guard !inFlight else { continue }
             var first: (job: Int, file: Int)?
             search: for jobIndex in jobs.indices where jobs[jobIndex].group == id && !jobs[jobIndex].cancelled {
-                for fileIndex in jobs[jobIndex].files.indices
-                where Self.pendingStates.contains(jobs[jobIndex].files[fileIndex].state) {
+                for fileIndex in jobs[jobIndex].files.indices where jobs[jobIndex].files[fileIndex].state == .queued {
                     first = (jobIndex, fileIndex)
                     break search
                 }
             }
-            guard let (jobIndex, fileIndex) = first, jobs[jobIndex].files[fileIndex].state == .queued else { continue }
+            guard let (jobIndex, fileIndex) = first else { continue }
             var file = jobs[jobIndex].files[fileIndex]
             file.state = .transferring
             file.tempPath = file.tempPath ?? Self.tempPath(local: file.local, rowID: file.rowID)
@@ -262,14 +290,18 @@ struct ReferenceModel {
     }
 
     /// checkpoint: `false` unless still claimed; the schema's CHECK (bytes_done <= bytes_total)
-    /// makes an impossible checkpoint a `storage` error that changes nothing.
+    /// makes an impossible checkpoint a `storage` error that changes nothing. Only bytes that
+    /// advanced are reported as a `progress` event.
     mutating func checkpoint(_ rowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?) -> Outcome {
         guard let (jobIndex, fileIndex, groupIndex) = isClaimed(rowID) else { return .flag(false) }
         let total = bytesTotal ?? jobs[jobIndex].files[fileIndex].bytesTotal
         if let total, bytesDone > total { return .failed(.storage) }
+        let advanced = bytesDone > jobs[jobIndex].files[fileIndex].bytesDone
         jobs[jobIndex].files[fileIndex].bytesDone = bytesDone
         jobs[jobIndex].files[fileIndex].bytesTotal = total
-        record("progress", group: groups[groupIndex].id, job: jobs[jobIndex].id, fileIndex: jobs[jobIndex].files[fileIndex].position)
+        if advanced {
+            record("progress", group: groups[groupIndex].id, job: jobs[jobIndex].id, fileIndex: jobs[jobIndex].files[fileIndex].position)
+        }
         return .flag(true)
     }
 
@@ -318,9 +350,16 @@ struct ReferenceModel {
     }
 
     /// release: a transferring file goes back to queued, its bytes kept; anything else is untouched.
+    /// Every transferring group left with no file in flight waits as `queued` again.
     mutating func release(_ rowID: Int64) -> Outcome {
         if let (jobIndex, fileIndex) = locate(rowID), jobs[jobIndex].files[fileIndex].state == .transferring {
             jobs[jobIndex].files[fileIndex].state = .queued
+        }
+        for index in groups.indices where groups[index].state == .transferring {
+            let inFlight = activeJobs(of: groups[index].id).contains {
+                $0.files.contains { $0.state == .transferring || $0.state == .finalizing }
+            }
+            if !inFlight { groups[index].state = .queued }
         }
         return .ok
     }

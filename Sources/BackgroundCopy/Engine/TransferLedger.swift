@@ -121,7 +121,8 @@ package struct TransferLedger: Sendable {
     }
 
     /// Commits a renamed file as complete, with its events; completes the job and the group
-    /// (auto-suspended) when they have no file left.
+    /// (auto-suspended) when they have no file left — even if the group was suspended while the
+    /// file was finalizing: a group with nothing left to transfer is complete, never waiting.
     package func complete(_ fileRowID: Int64) throws(QueueError) {
         let now = core.now()
         try core.store.write { db throws(QueueError) in
@@ -147,7 +148,7 @@ package struct TransferLedger: Sendable {
                 """).bind(.integer(group))
             _ = try groupLeft.step()
             guard groupLeft.int(0) == 0 else { return }
-            try GroupSettlement.complete(db, group, at: now)
+            try GroupSettlement.complete(db, group, from: [.queued, .transferring, .suspended, .error], at: now)
         }
     }
 
