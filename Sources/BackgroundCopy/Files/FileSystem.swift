@@ -54,6 +54,51 @@ protocol FileSystem: Sendable {
     func unlink(_ path: String) throws(QueueError)
     /// Makes the entries of the directory `path` durable (creates, renames, unlinks in it).
     func fsyncDirectory(_ path: String) throws(QueueError)
+
+    // Working relative to an open directory (DESIGN.md, Security: the final file is created
+    // without following symbolic links).
+
+    /// Opens the directory `path` (absolute) following no symbolic link in any component: each
+    /// component is opened relative to the one before with `O_NOFOLLOW`, so a directory swapped
+    /// for a link is refused, and a directory moved after it was opened is still the one used.
+    func openDirectory(_ path: String) throws(QueueError) -> OpenFile
+    /// Opens the entry `name` of the open `directory` for writing, as ``open(_:exclusive:)`` does
+    /// (`O_NOFOLLOW`; with `exclusive`, created with mode 0600), relative to the descriptor.
+    func open(_ name: String, in directory: OpenFile, exclusive: Bool) throws(QueueError) -> OpenFile
+    /// Renames the entry `from` of the open `directory` to `to` in the same directory, atomically
+    /// replacing `to` (`renameat`).
+    func rename(_ from: String, to: String, in directory: OpenFile) throws(QueueError)
+    /// Makes the entries of the open `directory` durable.
+    func fsyncDirectory(_ directory: OpenFile) throws(QueueError)
+    /// Bytes the calling process may still write on the file system holding the directory `path`
+    /// (`statvfs`: available blocks times the fragment size).
+    func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64
+}
+
+/// Defaults for test doubles that wrap the real file system by path: the directory-relative calls
+/// fall back to the path-based ones (so a double's faults and hooks still apply), and
+/// ``FileSystem/openDirectory(_:)`` and ``FileSystem/freeSpace(inDirectory:)`` ask the real one.
+/// ``PosixFileSystem`` implements every call itself.
+extension FileSystem {
+    func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
+        try PosixFileSystem().openDirectory(path)
+    }
+
+    func open(_ name: String, in directory: OpenFile, exclusive: Bool) throws(QueueError) -> OpenFile {
+        try open(directory.path.appendingComponent(name), exclusive: exclusive)
+    }
+
+    func rename(_ from: String, to: String, in directory: OpenFile) throws(QueueError) {
+        try rename(directory.path.appendingComponent(from), to: directory.path.appendingComponent(to))
+    }
+
+    func fsyncDirectory(_ directory: OpenFile) throws(QueueError) {
+        try fsyncDirectory(directory.path)
+    }
+
+    func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64 {
+        try PosixFileSystem().freeSpace(inDirectory: path)
+    }
 }
 
 extension FileSystem {
@@ -76,5 +121,16 @@ extension String {
     var parentDirectory: String {
         guard let slash = lastIndex(of: "/"), slash != startIndex else { return "/" }
         return String(self[..<slash])
+    }
+
+    /// The last component of a path (the whole string if it has no `/`).
+    var lastComponent: String {
+        guard let slash = lastIndex(of: "/") else { return self }
+        return String(self[index(after: slash)...])
+    }
+
+    /// This directory path joined with `name`.
+    func appendingComponent(_ name: String) -> String {
+        hasSuffix("/") ? self + name : self + "/" + name
     }
 }

@@ -109,6 +109,51 @@ struct PosixFileSystem: FileSystem {
         guard systemFsync(fd) == 0 else { throw PosixFileSystem.failure("fsync directory", path, errno) }
     }
 
+    func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
+        guard path.hasPrefix("/") else { throw PosixFileSystem.failure("open directory", path, EINVAL) }
+        let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+        var fd = retrying { systemOpen("/", flags, 0) }
+        guard fd >= 0 else { throw PosixFileSystem.failure("open directory", "/", errno) }
+        for component in path.split(separator: "/") {
+            let parent = fd
+            fd = retrying { openat(parent, String(component), flags) }
+            let code = errno
+            _ = systemClose(parent)
+            guard fd >= 0 else {
+                if code == ELOOP {
+                    throw QueueError(.fileSystem, "directory \(path) passes through a symbolic link at \(component); no link is followed",
+                                     value: path, systemError: code)
+                }
+                throw PosixFileSystem.failure("open directory", path, code)
+            }
+        }
+        return OpenFile(descriptor: fd, path: path)
+    }
+
+    func open(_ name: String, in directory: OpenFile, exclusive: Bool) throws(QueueError) -> OpenFile {
+        let flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_CREAT | O_EXCL : 0)
+        let path = directory.path.appendingComponent(name)
+        let fd = retrying { openat(directory.descriptor, name, flags, 0o600) }
+        guard fd >= 0 else { throw PosixFileSystem.failure(exclusive ? "create" : "open", path, errno) }
+        return OpenFile(descriptor: fd, path: path)
+    }
+
+    func rename(_ from: String, to: String, in directory: OpenFile) throws(QueueError) {
+        guard renameat(directory.descriptor, from, directory.descriptor, to) == 0 else {
+            throw PosixFileSystem.failure("rename to \(directory.path.appendingComponent(to))", directory.path.appendingComponent(from), errno)
+        }
+    }
+
+    func fsyncDirectory(_ directory: OpenFile) throws(QueueError) {
+        guard systemFsync(directory.descriptor) == 0 else { throw PosixFileSystem.failure("fsync directory", directory.path, errno) }
+    }
+
+    func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64 {
+        var info = statvfs()
+        guard retrying({ statvfs(path, &info) }) == 0 else { throw PosixFileSystem.failure("inspect file system of", path, errno) }
+        return UInt64(info.f_bavail) &* UInt64(info.f_frsize)
+    }
+
     static func failure(_ operation: String, _ path: String, _ code: Int32) -> QueueError {
         QueueError(.fileSystem, "\(operation) \(path) failed: \(String(cString: strerror(code)))", value: path, systemError: code)
     }
