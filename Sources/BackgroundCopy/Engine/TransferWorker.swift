@@ -1,8 +1,20 @@
 import Crypto
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Transfers one claimed file through the durable protocol (DESIGN.md, Durability steps 1–3):
 /// open or create the temp file, fetch through the transport into a ``TransferSink``, then
 /// fsync, verify, record the intent, rename into place, fsync the directory, commit `complete`.
+///
+/// The local directory is opened once, following no symbolic link, and the temp file is created
+/// and renamed relative to that descriptor: a directory swapped for a link is refused, and one
+/// moved while the transfer runs still gets the file, never the place the link points to.
 struct TransferWorker: Sendable {
     let context: EngineContext
     let claim: Claim
@@ -13,8 +25,11 @@ struct TransferWorker: Sendable {
     /// Runs the transfer to its end: complete, waiting for a retry, failed, or stopped.
     func run() async {
         var file: OpenFile?
+        var directory: OpenFile?
         do throws(QueueError) {
-            let (opened, offset) = try openTemp()
+            let folder = try fileSystem.openDirectory(claim.local.parentDirectory)
+            directory = folder
+            let (opened, offset) = try openTemp(in: folder)
             file = opened
             let sink = TransferSink(claim: claim, file: opened, offset: offset, context: context,
                                     throttle: claim.priority == .foreground ? nil : throttle)
@@ -23,7 +38,7 @@ struct TransferWorker: Sendable {
                                           headers: claim.headers, groupID: claim.groupID)
             do throws(QueueError) {
                 try await transport.fetch(request, into: sink)
-                try finish(sink, file: opened)
+                try finish(sink, file: opened, directory: folder)
             } catch {
                 try handle(error, sink: sink, file: opened)
             }
@@ -31,13 +46,15 @@ struct TransferWorker: Sendable {
             try? settle(error)
         }
         if let file { fileSystem.close(file) }
+        if let directory { fileSystem.close(directory) }
     }
 
     /// Opens the temp file: an existing one is cut back to the committed bytes (anything after
     /// them was never acknowledged); a missing one is created, and committed bytes start over.
-    private func openTemp() throws(QueueError) -> (OpenFile, UInt64) {
+    private func openTemp(in directory: OpenFile) throws(QueueError) -> (OpenFile, UInt64) {
+        let name = claim.tempPath.lastComponent
         if let metadata = try fileSystem.metadata(of: claim.tempPath) {
-            let file = try fileSystem.open(claim.tempPath, exclusive: false)
+            let file = try fileSystem.open(name, in: directory, exclusive: false)
             guard metadata.size >= claim.bytesDone else {
                 try context.ledger.discardProgress(claim.fileRowID)
                 try fileSystem.truncate(file, to: 0)
@@ -47,13 +64,13 @@ struct TransferWorker: Sendable {
             return (file, claim.bytesDone)
         }
         if claim.bytesDone > 0 { try context.ledger.discardProgress(claim.fileRowID) }
-        let file = try fileSystem.open(claim.tempPath, exclusive: true)
-        try fileSystem.fsyncDirectory(claim.tempPath.parentDirectory)
+        let file = try fileSystem.open(name, in: directory, exclusive: true)
+        try fileSystem.fsyncDirectory(directory)
         return (file, 0)
     }
 
     /// Every byte is in: make it durable, check it, and move it into place.
-    private func finish(_ sink: TransferSink, file: OpenFile) throws(QueueError) {
+    private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenFile) throws(QueueError) {
         let (held, total, _) = sink.position
         try fileSystem.fsync(file)
         if let total, held != total {
@@ -68,12 +85,12 @@ struct TransferWorker: Sendable {
         }
         guard try context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held) else { throw TransferSink.stopped }
         do throws(QueueError) {
-            try fileSystem.rename(claim.tempPath, to: claim.local)
+            try fileSystem.rename(claim.tempPath.lastComponent, to: claim.local.lastComponent, in: directory)
         } catch {
             // A cancel committed meanwhile may have finished the rename itself.
-            guard error.systemError == 2, try fileSystem.kind(of: claim.local) == .regular else { throw error }
+            guard error.systemError == ENOENT, try fileSystem.kind(of: claim.local) == .regular else { throw error }
         }
-        try fileSystem.fsyncDirectory(claim.local.parentDirectory)
+        try fileSystem.fsyncDirectory(directory)
         do throws(QueueError) {
             try context.ledger.complete(claim.fileRowID)
         } catch where error.code == .invalidState {
@@ -116,6 +133,13 @@ struct TransferWorker: Sendable {
             try fileSystem.truncate(file, to: 0)
             return try settle(error)
         }
+        if let code = error.systemError, Self.noSpace.contains(code) {
+            // Out of room (refused before the disk filled, or the disk filled): give the space back.
+            try context.ledger.discardProgress(claim.fileRowID)
+            try fileSystem.truncate(file, to: 0)
+            try? fileSystem.unlink(claim.tempPath)
+            return try settle(error)
+        }
         // A network failure keeps the bytes received so far. A failed fsync is never retried
         // (DESIGN.md, Durability 7): the next attempt cuts the temp file back to the last checkpoint.
         if error.code == .transfer, error.isTransient, (try? fileSystem.fsync(file)) != nil {
@@ -145,11 +169,15 @@ struct TransferWorker: Sendable {
         _ = try context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
     }
 
-    /// Network-side failures and local I/O errors other than a full or read-only disk are worth a retry.
+    /// `errno` values that mean the file system has no room for the file.
+    static let noSpace: Set<Int32> = [ENOSPC, EDQUOT]
+
+    /// Network-side failures and local I/O errors are worth a retry, except a full or read-only
+    /// disk and a local directory that passes through a symbolic link.
     static func isTransient(_ error: QueueError) -> Bool {
         if error.code == .fileSystem {
             guard let code = error.systemError else { return true }
-            return ![28, 122, 30].contains(code)  // ENOSPC, EDQUOT, EROFS
+            return !noSpace.contains(code) && code != EROFS && code != ELOOP
         }
         return error.isTransient
     }
