@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -47,6 +48,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
@@ -59,6 +61,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The crash harness: the power-loss simulator (a SQLite VFS shim and a durable-file layer),
+        // the workloads and invariants, and the worker process the CrashRecoveryTests drive.
+        // Test-only, never products.
+        .target(name: "PowerLossSimulator", dependencies: ["CSQLite"]),
+        .target(
+            name: "CrashHarness",
+            dependencies: [
+                "BackgroundCopy",
+                "PowerLossSimulator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "CrashWorker", dependencies: ["CrashHarness"]),
+        .testTarget(name: "CrashRecoveryTests", dependencies: ["CrashHarness"]),
         .testTarget(
             name: "BackgroundCopyTests",
             dependencies: [
@@ -68,6 +85,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
     ],

@@ -1,0 +1,247 @@
+@testable import BackgroundCopy
+import Foundation
+import Logging
+
+/// A broken promise found after a trial.
+public struct Violation: Sendable, CustomStringConvertible {
+    /// The invariant (I0 … I12).
+    public let invariant: String
+    /// What was wrong, naming the file or group.
+    public let detail: String
+    public var description: String { "\(invariant): \(detail)" }
+}
+
+/// The queue's state as read back after recovery, one row per file.
+struct FileRow: Sendable {
+    let id: Int64
+    let group: UUID
+    let groupState: String
+    let jobActive: Bool
+    let local: String
+    let state: String
+    let bytesDone: Int64
+    let completions: Int
+}
+
+/// Checks I0–I11 on a trial directory against its acknowledgement log: reopens the queue with the
+/// real VFS and file system (which runs recovery), reads everything back, and compares.
+public struct InvariantChecker {
+    let directory: String
+    let acks: AckLog
+
+    /// A checker for the trial in `directory` (the one a workload ran in) against `acks`.
+    public init(directory: String, acks: AckLog) {
+        self.directory = directory
+        self.acks = acks
+    }
+
+    /// Checks the trial; with `runToCompletion` also I11 (every resumable group completes on a healthy disk).
+    public func check(runToCompletion: Bool) async -> [Violation] {
+        var violations: [Violation] = []
+        func fail(_ invariant: String, _ detail: String) { violations.append(Violation(invariant: invariant, detail: detail)) }
+        let context = WorkloadContext(directory: directory, acks: AckLog(), simulated: false)
+        let manager: QueueManager
+        do {
+            manager = try QueueManager(path: context.databasePath, configuration: QueueManager.Configuration(),
+                                       fileSystem: PosixFileSystem(), logger: Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() }))
+        } catch {
+            return [Violation(invariant: "I0", detail: "the queue does not open after recovery: \(error)")]
+        }
+        do {
+            let (integrity, foreignKeys, groups, files) = try read(manager)
+            if integrity != "ok" { fail("I0", "integrity_check: \(integrity)") }
+            if foreignKeys > 0 { fail("I0", "\(foreignKeys) foreign-key violations") }
+            checkAcknowledged(groups: groups, files: files, fail)
+            checkDisk(files: files, context: context, fail)
+            let before = try digest(manager, context)
+            let again = try QueueManager(path: context.databasePath, configuration: QueueManager.Configuration(),
+                                         fileSystem: PosixFileSystem(), logger: Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let after = try digest(again, context)
+            if before != after { fail("I10", "a second recovery changed the queue or its files") }
+            for id in cancelledAcks() {
+                do {
+                    try manager.createGroup(id: GroupID(id), properties: GroupProperties(displayName: "reuse"))
+                    fail("I7", "the ID of cancelled group \(id) was reused")
+                } catch where error.code == .alreadyExists {
+                } catch {
+                    fail("I7", "reusing cancelled group \(id) failed with \(error.code), not alreadyExists")
+                }
+            }
+            if runToCompletion { await complete(manager, context, fail) }
+        } catch {
+            fail("I0", "reading the recovered queue failed: \(error)")
+        }
+        return violations
+    }
+
+    private func read(_ manager: QueueManager) throws(QueueError) -> (String, Int, [UUID: String], [FileRow]) {
+        try manager.core.store.read { db throws(QueueError) in
+            let integrity = try db.pragma("integrity_check") ?? "no answer"
+            let keys = try db.statement("PRAGMA foreign_key_check")
+            var foreignKeys = 0
+            while try keys.step() { foreignKeys += 1 }
+            var groups: [UUID: String] = [:]
+            let groupRows = try db.statement("SELECT uuid, state FROM groups")
+            while try groupRows.step() {
+                if let id = UUID(bytes: groupRows.blob(0)) { groups[id] = groupRows.text(1) }
+            }
+            var files: [FileRow] = []
+            let fileRows = try db.statement("""
+                SELECT f.id, g.uuid, g.state, j.state = 'active', f.local_path, f.state, f.bytes_done,
+                       (SELECT count(*) FROM events e WHERE e.kind = 'fileComplete' AND e.job_id = j.id AND e.file_index = f.position)
+                FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id ORDER BY f.id
+                """)
+            while try fileRows.step() {
+                guard let group = UUID(bytes: fileRows.blob(1)) else { continue }
+                files.append(FileRow(id: fileRows.int64(0), group: group, groupState: fileRows.text(2), jobActive: fileRows.int(3) == 1,
+                                     local: fileRows.text(4), state: fileRows.text(5), bytesDone: fileRows.int64(6),
+                                     completions: fileRows.int(7)))
+            }
+            return (integrity, foreignKeys, groups, files)
+        }
+    }
+
+    private func cancelledAcks() -> [UUID] {
+        acks.all.compactMap { if case .cancelled(let group, _) = $0 { return group } else { return nil } }
+    }
+
+    /// I1, I2, I3, I5, I7, I9: the rows against what was asked for and acknowledged.
+    private func checkAcknowledged(groups: [UUID: String], files: [FileRow], _ fail: (String, String) -> Void) {
+        var attemptedGroups: Set<UUID> = [], attemptedLocals: [UUID: Set<String>] = [:]
+        for entry in acks.all {
+            switch entry {
+            case .groupAttempted(let id): attemptedGroups.insert(id)
+            case .groupCreated(let id) where groups[id] == nil: fail("I1", "acknowledged group \(id) is missing")
+            case .filesAttempted(let group, let batch):
+                attemptedLocals[group, default: []].formUnion(batch.map(\.local))
+                let present = batch.filter { ref in files.contains { $0.group == group && $0.local == ref.local } }.count
+                if present != 0 && present != batch.count { fail("I2", "\(present) of \(batch.count) files of a batch of \(group) exist") }
+            case .filesAdded(let group, let batch):
+                for ref in batch where !files.contains(where: { $0.group == group && $0.local == ref.local }) {
+                    fail("I1", "acknowledged file \(ref.local) of \(group) is missing")
+                }
+            case .cancelled(let group, let complete):
+                if groups[group] != "cancelled" { fail("I7", "cancelled group \(group) is \(groups[group] ?? "missing")") }
+                for local in complete where files.first(where: { $0.group == group && $0.local == local })?.state != "retained" {
+                    fail("I5", "\(local), complete at the cancel of \(group), is not retained")
+                }
+            case .jobCancelled(let group, let locals, let complete):
+                for local in locals {
+                    let state = files.first { $0.group == group && $0.local == local }?.state
+                    let expected = complete.contains(local) ? "retained" : "discarded"
+                    if state != expected && !(expected == "discarded" && state == "retained") {
+                        fail("I5", "\(local) of a cancelled job of \(group) is \(state ?? "missing"), expected \(expected)")
+                    }
+                }
+            case .completed(let group, let local):
+                let row = files.first { $0.group == group && $0.local == local }
+                if row?.completions != 1 { fail("I3", "acknowledged completion of \(local) has \(row?.completions ?? 0) fileComplete events") }
+                if let state = row?.state, state != "complete" && state != "retained" {
+                    fail("I1", "acknowledged complete file \(local) is \(state)")
+                }
+            default: break
+            }
+        }
+        for (id, _) in groups where !attemptedGroups.contains(id) { fail("I1", "group \(id) was never asked for") }
+        for file in files {
+            if !(attemptedLocals[file.group]?.contains(file.local) ?? false) { fail("I1", "file \(file.local) was never asked for") }
+            if file.completions > 1 { fail("I3", "\(file.local) completed \(file.completions) times") }
+            if ["transferring", "finalizing"].contains(file.state) { fail("I9", "\(file.local) is still \(file.state) after recovery") }
+            if file.groupState == "cancelled" && !["retained", "discarded"].contains(file.state) {
+                fail("I9", "\(file.local) of a cancelled group is \(file.state)")
+            }
+            if file.groupState == "complete" && file.jobActive && file.state != "complete" {
+                fail("I9", "\(file.local) of a complete group is \(file.state)")
+            }
+        }
+        for (id, state) in groups where state == "transferring" { fail("I9", "group \(id) is still transferring after recovery") }
+    }
+
+    /// I4, I6, I8: the files on disk against the rows.
+    private func checkDisk(files: [FileRow], context: WorkloadContext, _ fail: (String, String) -> Void) {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "\(context.sourceDirectory)/versions")) ?? []
+        let contents = versions.compactMap { try? Data(contentsOf: URL(fileURLWithPath: "\(context.sourceDirectory)/versions/\($0)")) }
+        for file in files {
+            let local = FileManager.default.contents(atPath: file.local)
+            let tempPath = TransferLedger.tempPath(local: file.local, fileRowID: file.id)
+            let temp = FileManager.default.contents(atPath: tempPath)
+            switch file.state {
+            case "complete", "retained":
+                if let local {
+                    if !contents.contains(local) { fail("I4", "\(file.local) (\(file.state)) differs from every version of its source") }
+                } else if file.state == "complete" || file.completions > 0 {
+                    fail("I4", "\(file.local) is \(file.state) but missing")
+                }
+            default:
+                if local != nil { fail("I6", "\(file.local) exists but is \(file.state)") }
+            }
+            if ["complete", "retained", "discarded"].contains(file.state), temp != nil {
+                fail("I6", "temp file of \(file.local) (\(file.state)) survives")
+            }
+            if ["queued", "error"].contains(file.state), file.bytesDone > 0 {
+                guard let temp, temp.count >= file.bytesDone else {
+                    fail("I8", "\(file.local) has \(file.bytesDone) bytes committed but \(temp?.count ?? 0) on disk")
+                    continue
+                }
+                let prefix = temp.prefix(Int(file.bytesDone))
+                if !contents.contains(where: { $0.count >= prefix.count && $0.prefix(prefix.count) == prefix }) {
+                    fail("I8", "the \(file.bytesDone) committed bytes of \(file.local) are not its source's")
+                }
+            }
+        }
+        let known = Set(files.map { TransferLedger.tempPath(local: $0.local, fileRowID: $0.id) })
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: context.queueDirectory)) ?? []
+        for name in names where name.hasSuffix(".bgcopy-part") && !known.contains("\(context.queueDirectory)/\(name)") {
+            fail("I6", "temp file \(name) belongs to no file")
+        }
+    }
+
+    /// Every row and every file under the queue directory, for I10.
+    private func digest(_ manager: QueueManager, _ context: WorkloadContext) throws(QueueError) -> String {
+        var lines = try manager.core.store.read { db throws(QueueError) in
+            var lines: [String] = []
+            for table in ["groups", "jobs", "files", "events", "observers"] {
+                let statement = try db.statement("SELECT * FROM \(table) ORDER BY rowid")
+                while try statement.step() {
+                    lines.append(table + ":" + (0..<statement.columnCount).map { statement.optionalText($0) ?? "NULL" }.joined(separator: "|"))
+                }
+            }
+            return lines
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: context.queueDirectory)) ?? []).sorted()
+        for name in names where !name.hasPrefix("queue.sqlite") {
+            let data = FileManager.default.contents(atPath: "\(context.queueDirectory)/\(name)") ?? Data()
+            lines.append("file:\(name):\(WorkloadContext.sha256(data))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// I11: with a healthy disk, every live group with work left completes once resumed.
+    private func complete(_ manager: QueueManager, _ context: WorkloadContext, _ fail: (String, String) -> Void) async {
+        do {
+            var resumed: [Group] = []
+            for group in try manager.groups() where try group.status().state != .complete {
+                try group.suspend()
+                do {
+                    try group.resume()
+                    resumed.append(group)
+                } catch where error.code == .empty {}
+            }
+            let core = manager.core
+            let engine = EngineContext(core: core, ledger: TransferLedger(core: core),
+                                       transports: ["file": FileTransport(fileSystem: PosixFileSystem())])
+            var started = 0
+            while started < 64, let claim = try engine.ledger.claimNextFile() {
+                await TransferWorker(context: engine, claim: claim, throttle: nil).run()
+                started += 1
+            }
+            for group in resumed where try group.status().state != .complete {
+                fail("I11", "group \(group.id) is \(try group.status().state) after a healthy run, not complete")
+            }
+            let (_, _, _, files) = try read(manager)
+            checkDisk(files: files, context: context, fail)
+        } catch {
+            fail("I11", "completing the recovered queue failed: \(error)")
+        }
+    }
+}

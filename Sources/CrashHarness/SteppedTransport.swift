@@ -1,0 +1,33 @@
+@testable import BackgroundCopy
+
+/// A local-copy transport that hands over its bytes in small chunks and calls a hook before
+/// each one, so a workload can suspend, cancel or change the source mid-file. Resumes like
+/// ``FileTransport``: the validator is the source's size and modification time.
+struct SteppedTransport: Transport {
+    let chunk: Int
+    let hook: (@Sendable (String, UInt64) async -> Void)?
+    private let fileSystem = PosixFileSystem()
+
+    func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
+        let path = try FileTransport.path(of: request.remote)
+        guard let metadata = try fileSystem.metadata(of: path) else {
+            throw QueueError(.transfer, "source \(path) is missing", value: request.remote, systemError: 2)
+        }
+        let validator = "\(metadata.size)-\(metadata.modified)"
+        let resume = request.offset > 0 && request.validator == validator && request.offset <= metadata.size
+        var offset = resume ? request.offset : 0
+        try await sink.begin(at: offset, total: metadata.size, validator: validator)
+        let source = try fileSystem.openForReading(path)
+        defer { fileSystem.close(source) }
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        while offset < metadata.size {
+            await hook?(sink.claim.local, offset)
+            let count = try fileSystem.read(source, into: &buffer, at: offset)
+            guard count > 0 else {
+                throw QueueError(.transfer, "source \(path) shrank", value: request.remote, isTransient: true)
+            }
+            try await sink.write(buffer.prefix(count))
+            offset += UInt64(count)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// A workload crashed at every durability point under several seeds, then faulted at every
+/// N-th call of each fault class (N = 1, 2, … until a run sees no fault), as lines a driver parses.
+public struct Sweep {
+    public let workload: Workload
+    public let seeds: UInt64
+    /// Run I11 (resume and complete on a healthy disk) after every `completeEvery`-th trial.
+    public let completeEvery: Int
+    /// Stop at the first trial with a violation (for mutants).
+    public let stopAtFirstViolation: Bool
+
+    public init(workload: Workload, seeds: UInt64, completeEvery: Int, stopAtFirstViolation: Bool) {
+        self.workload = workload
+        self.seeds = seeds
+        self.completeEvery = completeEvery
+        self.stopAtFirstViolation = stopAtFirstViolation
+    }
+
+    /// Runs the sweep, handing each result to `report` as it comes; returns the trial count.
+    @discardableResult
+    public func run(tiers: [Tier], report: (TrialResult) -> Void) async -> Int {
+        TrialRunner.prepare()
+        var trials = 0
+        func record(_ result: TrialResult) -> Bool {
+            trials += 1
+            report(result)
+            return stopAtFirstViolation && !result.violations.isEmpty
+        }
+        if tiers.contains(.powerLoss) {
+            let points = await TrialRunner.points(of: workload)
+            for point in Swift.stride(from: Int64(1), through: points, by: 1) {
+                for seed in 1...seeds {
+                    let result = await TrialRunner.run(workload, tier: .powerLoss, at: point, seed: seed,
+                                                       complete: trials % completeEvery == 0)
+                    if record(result) { return trials }
+                }
+            }
+        }
+        for tier in tiers where tier != .powerLoss {
+            var call: Int64 = 1
+            while true {
+                let result = await TrialRunner.run(workload, tier: tier, at: call, seed: 0, complete: trials % completeEvery == 0)
+                if record(result) { return trials }
+                if !result.acted { break }
+                call += 1
+            }
+        }
+        return trials
+    }
+
+    /// The line a driver reads for one result.
+    public static func line(_ result: TrialResult) -> String {
+        var line = "result|\(result.workload)|\(result.tier.rawValue)|\(result.at)|\(result.seed)|\(result.acted ? 1 : 0)|\(result.violations.count)"
+        for violation in result.violations {
+            line += "\nviolation|\(result.workload)|\(result.tier.rawValue)|\(result.at)|\(result.seed)|\(violation)|replay: \(result.replay)"
+        }
+        return line
+    }
+}

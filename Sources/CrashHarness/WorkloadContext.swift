@@ -1,0 +1,159 @@
+@testable import BackgroundCopy
+import Crypto
+import Foundation
+import Logging
+
+/// Everything a workload works with: a trial directory (`queue/` holds the database and the
+/// destination files, tracked by the simulator; `sources/` holds what is copied, untracked), the
+/// open queue, the acknowledgement log and the hooks of the file-system seam.
+public final class WorkloadContext: @unchecked Sendable {
+    // Unchecked: a workload runs on one task at a time; `manager` is replaced only between calls.
+
+    public let directory: String
+    let queueDirectory: String
+    let sourceDirectory: String
+    let acks: AckLog
+    let fileSystem: SimulatedFileSystem
+    let configuration: QueueManager.Configuration
+    /// Mid-transfer hook: called with the local path and offset before each chunk is delivered.
+    var beforeChunk: (@Sendable (String, UInt64) async -> Void)?
+    private(set) var manager: QueueManager?
+
+    /// The database's path.
+    public var databasePath: String { "\(queueDirectory)/queue.sqlite" }
+
+    init(directory: String, acks: AckLog, simulated: Bool) {
+        self.directory = directory
+        self.queueDirectory = "\(directory)/queue"
+        self.sourceDirectory = "\(directory)/sources"
+        self.acks = acks
+        self.fileSystem = SimulatedFileSystem()
+        var configuration = QueueManager.Configuration()
+        configuration.sqliteVFS = simulated ? "bgcopy-powerloss" : nil
+        configuration.checkpointBytes = 4096
+        configuration.checkpointInterval = .seconds(3600)
+        configuration.minimumRetryDelay = .seconds(5)
+        self.configuration = configuration
+    }
+
+    /// Creates the trial's directories (untracked: they exist before the trial starts).
+    func prepareDirectories() throws {
+        try FileManager.default.createDirectory(atPath: queueDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: sourceDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Opens (or reopens) the queue through the simulator.
+    func open() throws(QueueError) {
+        manager = nil
+        manager = try QueueManager(path: databasePath, configuration: configuration, fileSystem: fileSystem,
+                                   logger: Logger(label: "crash-harness", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    /// Drops the queue (its connection closes).
+    func close() {
+        manager = nil
+    }
+
+    func queue() throws(QueueError) -> QueueManager {
+        guard let manager else { throw QueueError(.invalidState, "the queue is not open") }
+        return manager
+    }
+
+    /// Writes a source file (deterministic content from `seed`) and records its version; every
+    /// version is also kept under `sources/versions/<sha256>` for the invariants.
+    @discardableResult
+    func source(_ name: String, size: Int, seed: UInt8) throws -> String {
+        let path = "\(sourceDirectory)/\(name)"
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 17 &+ ($0 >> 8)) }
+        let sha = WorkloadContext.sha256(bytes)
+        try FileManager.default.createDirectory(atPath: "\(sourceDirectory)/versions", withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(sourceDirectory)/versions/\(sha)"))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        acks.record(.sourceVersion(path: path, sha256: sha))
+        return path
+    }
+
+    /// A destination path in the queue directory.
+    func local(_ name: String) -> String { "\(queueDirectory)/\(name)" }
+
+    /// Adds files to `job` of `group`, recording the attempt and the acknowledgement.
+    func add(_ pairs: [(local: String, source: String)], to job: Job) throws(QueueError) {
+        let batch = pairs.map { AckLog.FileRef(local: $0.local, source: $0.source) }
+        acks.record(.filesAttempted(group: job.groupID.uuid, batch: batch))
+        try job.addFiles(pairs.map { FileSpec(remote: "file://\($0.source)", local: $0.local) })
+        acks.record(.filesAdded(group: job.groupID.uuid, batch: batch))
+    }
+
+    /// Creates a group with a fixed ID, recording the attempt and the acknowledgement.
+    func createGroup(_ number: Int, priority: Priority = .normal) throws(QueueError) -> Group {
+        let id = UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", number))!
+        acks.record(.groupAttempted(id))
+        let group = try queue().createGroup(id: GroupID(id), properties: GroupProperties(displayName: "group \(number)", priority: priority))
+        acks.record(.groupCreated(id))
+        return group
+    }
+
+    func resume(_ group: Group) throws(QueueError) {
+        try group.resume()
+        acks.record(.resumed(group.id.uuid))
+    }
+
+    func suspend(_ group: Group) throws(QueueError) {
+        try group.suspend()
+        acks.record(.suspended(group.id.uuid))
+    }
+
+    /// Cancels the group, recording which of its files were complete just before.
+    func cancel(_ group: Group) throws(QueueError) {
+        let complete = try completeLocals(group)
+        try group.cancel()
+        acks.record(.cancelled(group: group.id.uuid, complete: complete))
+    }
+
+    /// Cancels one job, recording its files and which were complete just before.
+    func cancel(_ job: Job, of group: Group) throws(QueueError) {
+        let files = try job.files()
+        try job.cancel()
+        acks.record(.jobCancelled(group: group.id.uuid, locals: files.map(\.local),
+                                  complete: files.filter { $0.state == .complete }.map(\.local)))
+    }
+
+    /// Transfers, one file at a time in the engine's order, until nothing can be claimed; then
+    /// acknowledges every file the library reports complete. At most `limit` files are started.
+    func transfer(limit: Int = 64) async throws(QueueError) {
+        let core = try queue().core
+        let transport = SteppedTransport(chunk: 1024, hook: beforeChunk)
+        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: ["file": transport])
+        var started = 0
+        while started < limit, let claim = try context.ledger.claimNextFile() {
+            await TransferWorker(context: context, claim: claim, throttle: nil).run()
+            started += 1
+        }
+        try acknowledgeCompletions()
+    }
+
+    /// Records every file the queue reports complete (acknowledged once per file).
+    func acknowledgeCompletions() throws(QueueError) {
+        let known = Set(acks.all.compactMap { entry -> String? in
+            if case .completed(_, let local) = entry { return local }
+            return nil
+        })
+        for group in try queue().groups() {
+            for local in try completeLocals(group) where !known.contains(local) {
+                acks.record(.completed(group: group.id.uuid, local: local))
+            }
+        }
+    }
+
+    private func completeLocals(_ group: Group) throws(QueueError) -> [String] {
+        var locals: [String] = []
+        for job in try group.jobs() {
+            locals += try job.files().filter { $0.state == .complete }.map(\.local)
+        }
+        return locals
+    }
+
+    static func sha256<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+    }
+}
