@@ -38,8 +38,12 @@ public final class QueueManager: Sendable {
     }
 
     init(path: String, configuration: Configuration, fileSystem: any FileSystem, logger: Logger) throws(QueueError) {
-        try QueueManager.createIfMissing(path)
+        try QueueManager.createIfMissing(path, fileSystem: fileSystem)
         let store = try Store(path: path, durability: configuration.durability, vfs: configuration.sqliteVFS, busyTimeout: configuration.busyTimeout)
+        // The database's own name, and the unlink of the rollback journal SQLite used to switch a
+        // new database to WAL, are directory entries: without this fsync a power loss could bring
+        // the journal back, roll the switch back and orphan every commit in the WAL.
+        try fileSystem.fsyncDirectory(path.contains("/") ? path.parentDirectory : ".")
         self.path = path
         self.configuration = configuration
         self.core = QueueCore(store: store, configuration: configuration, fileSystem: fileSystem, logger: logger)
@@ -52,13 +56,10 @@ public final class QueueManager: Sendable {
     }
 
     /// Creates the file with mode 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
-    private static func createIfMissing(_ path: String) throws(QueueError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd >= 0 {
-            close(fd)
-        } else if errno != EEXIST {
-            throw PosixFileSystem.failure("create database", path, errno)
-        }
+    private static func createIfMissing(_ path: String, fileSystem: any FileSystem) throws(QueueError) {
+        do throws(QueueError) {
+            fileSystem.close(try fileSystem.open(path, exclusive: true))
+        } catch where error.systemError == EEXIST {}
     }
 
     /// The engine's store operations (claim, checkpoint, finalize, complete), for the benchmarks.
