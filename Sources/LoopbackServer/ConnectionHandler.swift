@@ -69,7 +69,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         case .closeAfter(let bytes):
             cursor = BodyCursor(plan, limit: bytes)
-        case .normal, .trickle:
+        case .normal, .trickle, .endless:
             cursor = BodyCursor(plan)
         }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -81,7 +81,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard isActive, let plan, var cursor else { return }
         var size = BodyCursor.maximumPiece
         if case .trickle(let rate) = plan.delivery { size = max(1, min(rate / 20, 16 * 1024)) }
-        guard let piece = cursor.next(size: size, allocator: context.channel.allocator) else {
+        let next = plan.delivery == .endless
+            ? context.channel.allocator.buffer(repeating: UInt8(ascii: "*"), count: size)
+            : cursor.next(size: size, allocator: context.channel.allocator)
+        guard let piece = next else {
             self.cursor = nil
             finish(context: context)
             return

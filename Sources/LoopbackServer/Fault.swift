@@ -31,4 +31,10 @@ public enum Fault: Sendable, Hashable {
     /// Sends the body with neither `Content-Length` nor chunked framing, with `Connection: close`,
     /// and ends it by closing the connection.
     case closeDelimited
+    /// Sends a chunked body with no `Content-Length` that never ends: pieces of `*` as fast as the
+    /// client takes them, until it closes the connection or the server shuts down.
+    case endless
+    /// Answers `401` with `WWW-Authenticate: Basic realm="loopback"` unless the request carries
+    /// exactly this `Authorization` value; a request that does is served as usual.
+    case requireAuthorization(String)
 }

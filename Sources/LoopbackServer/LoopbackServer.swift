@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// An HTTP/1.1 server on the loopback interface for tests and demos: serves generated or given
 /// content per path with real `Range`/`If-Range`/ETag semantics, misbehaves on request
@@ -21,18 +22,27 @@ public final class LoopbackServer: Sendable {
     public let host: String
     /// The port the server listens on (the ephemeral one chosen when started with port 0).
     public let port: Int
+    /// `https` for a server started with a ``TLSIdentity``, else `http`.
+    public let scheme: String
     let state: ServerState
     private let listener: any Channel
 
-    private init(host: String, port: Int, state: ServerState, listener: any Channel) {
+    private init(host: String, port: Int, scheme: String, state: ServerState, listener: any Channel) {
         self.host = host
         self.port = port
+        self.scheme = scheme
         self.state = state
         self.listener = listener
     }
 
-    /// Starts a server listening on `host` and `port` (0 picks a free port).
-    public static func start(host: String = "127.0.0.1", port: Int = 0) async throws -> LoopbackServer {
+    /// Starts a server listening on `host` and `port` (0 picks a free port); with `tls`, it speaks
+    /// HTTPS with that certificate and key, and with plain HTTP otherwise.
+    public static func start(host: String = "127.0.0.1", port: Int = 0, tls: TLSIdentity? = nil) async throws -> LoopbackServer {
+        let tlsContext = try tls.map { identity in
+            let chain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificateChainPEM.utf8)).map(NIOSSLCertificateSource.certificate)
+            let key = try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem)
+            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        }
         let state = ServerState()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -43,6 +53,13 @@ public final class LoopbackServer: Sendable {
                     return channel.close()
                 }
                 channel.closeFuture.whenComplete { _ in state.closed(channel) }
+                if let tlsContext {
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
+                }
                 // Framing headers are the plans' business: faults need bodies framed wrongly.
                 var encoder = HTTPResponseEncoder.Configuration()
                 encoder.automaticallySetFramingHeaders = false
@@ -55,7 +72,7 @@ public final class LoopbackServer: Sendable {
             try? await listener.close()
             throw ChannelError.unknownLocalAddress
         }
-        return LoopbackServer(host: host, port: bound, state: state, listener: listener)
+        return LoopbackServer(host: host, port: bound, scheme: tls == nil ? "http" : "https", state: state, listener: listener)
     }
 
     /// Stops listening and closes every connection, including stalled and trickling ones. Calling
@@ -75,10 +92,10 @@ public final class LoopbackServer: Sendable {
         }
     }
 
-    /// `http://HOST:PORT`, with no trailing slash.
+    /// `http://HOST:PORT` (`https` with TLS), with no trailing slash.
     public var baseURL: String {
         let shown = host.contains(":") ? "[\(host)]" : host
-        return "http://\(shown):\(port)"
+        return "\(scheme)://\(shown):\(port)"
     }
 
     /// The absolute URL of `path` on this server (a missing leading `/` is added).

@@ -13,6 +13,8 @@ struct ResponsePlan {
         case trickle(bytesPerSecond: Int)
         /// The head, then nothing.
         case stall
+        /// Filler pieces for ever.
+        case endless
     }
 
     var status: HTTPResponseStatus
@@ -57,6 +59,16 @@ struct ResponsePlan {
             plan.headers.add(name: "Allow", value: "GET, HEAD")
             plan.headers.add(name: "Content-Length", value: "0")
             return plan
+        }
+        var fault = fault
+        if case .requireAuthorization(let expected) = fault {
+            guard headers.first(name: "Authorization") == expected else {
+                var plan = ResponsePlan(status: 401, path: path)
+                plan.headers.add(name: "WWW-Authenticate", value: "Basic realm=\"loopback\"")
+                plan.headers.add(name: "Content-Length", value: "0")
+                return plan
+            }
+            fault = nil
         }
         switch fault {
         case .status(let code, let retryAfter):
@@ -106,7 +118,7 @@ struct ResponsePlan {
 
         // Framing, and how to misbehave.
         switch fault {
-        case .noContentLength:
+        case .noContentLength, .endless:
             plan.headers.add(name: "Transfer-Encoding", value: "chunked")
         case .closeDelimited:
             plan.headers.add(name: "Connection", value: "close")
@@ -118,6 +130,7 @@ struct ResponsePlan {
         case .closeAfter(let bytes): plan.delivery = .closeAfter(max(0, bytes))
         case .trickle(let rate): plan.delivery = .trickle(bytesPerSecond: max(1, rate))
         case .stall: plan.delivery = .stall
+        case .endless where plan.status.code != 416: plan.delivery = .endless
         case .longerThanContentLength(let extra) where plan.status.code != 416:
             plan.extra = max(0, extra)
             plan.closesConnection = true

@@ -26,7 +26,8 @@ struct TransferEngine: Sendable {
             configuration: HTTPTransport.clientConfiguration(connectTimeout: core.configuration.connectTimeout,
                                                              readTimeout: core.configuration.readTimeout))
         var transports: [String: any Transport] = ["file": FileTransport(fileSystem: core.fileSystem)]
-        let http = HTTPTransport(client: client, maxRedirects: core.configuration.maxRedirects)
+        let http = HTTPTransport(client: client, maxRedirects: core.configuration.maxRedirects,
+                                 credentials: core.configuration.credentials)
         transports["http"] = http
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }

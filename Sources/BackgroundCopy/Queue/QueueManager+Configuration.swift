@@ -49,6 +49,19 @@ extension QueueManager {
         /// Transports by lowercase URL scheme, for schemes beyond `http`, `https` and `file` or to
         /// replace the built-in ones. A scheme must also be in ``allowedSchemes``.
         public var transports: [String: any Transport] = [:]
+        /// Asked for credentials before each HTTP request the engine sends to a file's own origin;
+        /// `nil` (the default) sends none. Return `nil` to send a request without credentials.
+        ///
+        /// Credentials are never stored: the queue keeps no `Authorization` header (the validator
+        /// refuses it as a custom header, and URLs with a user or password), the answer goes into
+        /// one request and is dropped, and a redirect to another origin ends the sending of
+        /// credentials and custom headers for that fetch. See ``CredentialRequest``.
+        public var credentials: (@Sendable (CredentialRequest) async -> Credential?)?
+        /// Space the engine leaves free on the file system of a local path; 64 MiB by default.
+        /// A download whose announced size would eat into it is refused before a byte is written,
+        /// and one of unknown size that reaches it is stopped; either way the group goes into error
+        /// with `ENOSPC` and the temp file is removed.
+        public var reservedFreeSpace: UInt64 = 64 << 20
         /// How often the engine looks for changes made by other processes (suspend, cancel, new
         /// work); 200 ms by default, so a transfer stops well within a second.
         public var changePollInterval: Duration = .milliseconds(200)

@@ -6,7 +6,8 @@ import NIOHTTP1
 /// Downloads over `http` and `https` with AsyncHTTPClient: streamed to the sink, resumed with
 /// `Range` + `If-Range`, redirects followed by hand (at most ``maxRedirects``, only to `http` or
 /// `https`, and without the group's custom headers once the origin changes), TLS verified by the
-/// client's configuration.
+/// client's configuration. Credentials come from a host callback, asked before each request to the
+/// file's own origin and never once a redirect has left it (see ``CredentialRequest``).
 ///
 /// A `200` answer to a range request, or a `206` whose ETag differs from the one the held bytes
 /// came from, starts the file over. 4xx answers other than 408 and 429 are permanent failures;
@@ -16,12 +17,17 @@ public struct HTTPTransport: Transport {
     public let client: HTTPClient
     /// The most redirects one fetch follows.
     public let maxRedirects: Int
+    /// Asked for the `Authorization` of each request to the file's own origin; `nil` sends none.
+    public let credentials: (@Sendable (CredentialRequest) async -> Credential?)?
 
     /// A transport over `client`. Configure the client with redirects disallowed; this transport
-    /// follows them itself so that it can check each hop.
-    public init(client: HTTPClient, maxRedirects: Int = 10) {
+    /// follows them itself so that it can check each hop. `credentials` is asked before every
+    /// request to the origin of the file's remote URL, and never after a redirect left it.
+    public init(client: HTTPClient, maxRedirects: Int = 10,
+                credentials: (@Sendable (CredentialRequest) async -> Credential?)? = nil) {
         self.client = client
         self.maxRedirects = maxRedirects
+        self.credentials = credentials
     }
 
     /// The client configuration the engine uses when the host brings no transport of its own.
@@ -38,9 +44,15 @@ public struct HTTPTransport: Transport {
         var url = request.remote
         var offset = request.offset
         var headers = request.headers
+        var leftOrigin = false
         var hops = 0
         while true {
-            let response = try await send(url: url, offset: offset, validator: request.validator, headers: headers, remote: request.remote)
+            var credential: Credential?
+            if let credentials, !leftOrigin {
+                credential = await credentials(CredentialRequest(groupID: request.groupID, remote: request.remote, url: url))
+            }
+            let response = try await send(url: url, offset: offset, validator: request.validator, headers: headers,
+                                          credential: credential, remote: request.remote)
             let status = Int(response.status.code)
             switch status {
             case 301, 302, 303, 307, 308:
@@ -49,7 +61,10 @@ public struct HTTPTransport: Transport {
                     throw QueueError(.transfer, "more than \(maxRedirects) redirects fetching \(request.remote)", value: request.remote, httpStatus: status)
                 }
                 let next = try Self.redirectTarget(response, from: url, remote: request.remote)
-                if Self.origin(of: next) != Self.origin(of: url) { headers = [] }
+                if Self.origin(of: next) != Self.origin(of: url) {
+                    headers = []
+                    leftOrigin = true
+                }
                 url = next
             case 200:
                 try await sink.begin(at: 0, total: Self.contentLength(response), validator: Self.validator(response))
@@ -78,10 +93,12 @@ public struct HTTPTransport: Transport {
         }
     }
 
-    private func send(url: String, offset: UInt64, validator: String?, headers: [HTTPHeader], remote: String) async throws(QueueError) -> HTTPClientResponse {
+    private func send(url: String, offset: UInt64, validator: String?, headers: [HTTPHeader], credential: Credential?,
+                      remote: String) async throws(QueueError) -> HTTPClientResponse {
         var outgoing = HTTPClientRequest(url: url)
         outgoing.method = .GET
         for header in headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if let credential { outgoing.headers.replaceOrAdd(name: "Authorization", value: credential.authorization) }
         outgoing.headers.replaceOrAdd(name: "Accept-Encoding", value: "identity")
         if offset > 0 {
             outgoing.headers.replaceOrAdd(name: "Range", value: "bytes=\(offset)-")

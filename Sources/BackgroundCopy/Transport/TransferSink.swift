@@ -1,11 +1,24 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where a ``Transport`` delivers a file's bytes: the file's temp file beside its local path.
 ///
 /// The sink owns durability: every few MiB or seconds it fsyncs the temp file and then commits the
 /// byte count (DESIGN.md, Durability step 2), so committed progress never exceeds the bytes on
 /// disk. It also applies the background throttle and stops the transfer — by throwing — when the
 /// file's group is suspended or cancelled, or the engine's task is cancelled.
+///
+/// It never fills the disk: a source whose announced size does not fit beside the configuration's
+/// ``QueueManager/Configuration/reservedFreeSpace`` is refused at ``begin(at:total:validator:)``,
+/// and free space is looked at again every mebibyte written, so a source of unknown (or endless)
+/// length is stopped at the reserve. Both throw `transfer` errors with `ENOSPC`.
 public final class TransferSink: Sendable {
     struct State {
         var started = false
@@ -16,7 +29,12 @@ public final class TransferSink: Sendable {
         var total: UInt64?
         var validator: String?
         var lastCheckpoint: ContinuousClock.Instant
+        /// Bytes written since free space was last looked at.
+        var unchecked: UInt64 = 0
     }
+
+    /// How many bytes may be written between two looks at the free space.
+    static let spaceCheckBytes: UInt64 = 1 << 20
 
     let claim: Claim
     let file: OpenFile
@@ -37,7 +55,8 @@ public final class TransferSink: Sendable {
     /// start over (the committed progress is reset before the temp file is emptied). `total` is
     /// the full size if known; `validator` the version of the source the bytes come from.
     ///
-    /// - Throws: `invalidArgument` for any other offset; `invalidState` when the transfer must stop.
+    /// - Throws: `invalidArgument` for any other offset; `invalidState` when the transfer must stop;
+    ///   `transfer` with `ENOSPC` when `total` does not fit on the disk.
     public func begin(at offset: UInt64, total: UInt64?, validator: String?) async throws(QueueError) {
         let restart = try state.withLock { state throws(QueueError) -> Bool in
             guard offset == state.offset || offset == 0 else {
@@ -54,15 +73,21 @@ public final class TransferSink: Sendable {
             try commit(bytes: 0, sync: false)
             try context.fileSystem.truncate(file, to: 0)
         }
+        if let total, total > offset { try ensureSpace(for: total - offset, announced: total) }
     }
 
     /// Appends bytes at the current offset; checkpoints when enough bytes or time have passed.
     ///
     /// - Throws: `invalidState` when the transfer must stop (group suspended or cancelled, task
-    ///   cancelled); `transfer` if the source sends more than the size it announced; `fileSystem`.
+    ///   cancelled); `transfer` if the source sends more than the size it announced, or (with
+    ///   `ENOSPC`) when the disk would fill past the reserve; `fileSystem`.
     public func write<Bytes: Collection<UInt8>>(_ bytes: Bytes) async throws(QueueError) {
         guard !Task.isCancelled else { throw TransferSink.stopped }
         if let throttle { try await throttle.take(bytes.count) }
+        if state.withLock({ $0.unchecked >= Self.spaceCheckBytes }) {
+            try ensureSpace(for: UInt64(bytes.count), announced: nil)
+            state.withLock { $0.unchecked = 0 }
+        }
         let due = try state.withLock { state throws(QueueError) -> Bool in
             guard state.started else {
                 throw QueueError(.invalidArgument, "transport wrote before begin(at:total:validator:)", value: claim.remote)
@@ -73,10 +98,23 @@ public final class TransferSink: Sendable {
             }
             try append(bytes, at: state.offset)
             state.offset = end
+            state.unchecked += UInt64(bytes.count)
             return end - state.committed >= context.settings.checkpointBytes
                 || state.lastCheckpoint.duration(to: .now) >= context.settings.checkpointInterval
         }
         if due { try commit(bytes: nil, sync: true) }
+    }
+
+    /// Throws unless `count` more bytes fit on the temp file's file system with the reserve left free.
+    private func ensureSpace(for count: UInt64, announced: UInt64?) throws(QueueError) {
+        let free = try context.fileSystem.freeSpace(inDirectory: claim.local.parentDirectory)
+        let reserve = context.settings.reservedFreeSpace
+        guard free < reserve || free - reserve < count else { return }
+        let room = free > reserve ? free - reserve : 0
+        let what = announced.map { "is \($0) bytes" } ?? "kept sending past \(position.offset) bytes"
+        throw QueueError(.transfer, "\(claim.remote) \(what); \(claim.local.parentDirectory) has \(free) bytes free, "
+                         + "\(room) beyond the \(reserve) bytes kept in reserve: refused so as not to fill the disk",
+                         value: claim.remote, systemError: ENOSPC)
     }
 
     /// The bytes held and the size announced so far.
@@ -86,7 +124,7 @@ public final class TransferSink: Sendable {
 
     /// Makes the bytes written so far durable and commits them; `bytes` overrides the count (a restart).
     func commit(bytes: UInt64?, sync: Bool) throws(QueueError) {
-        if sync { try context.fileSystem.fsync(file) }
+        if sync && !Mutant.skipCheckpointFsync.isActive { try context.fileSystem.fsync(file) }
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         guard try context.ledger.checkpoint(claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator) else {
             throw TransferSink.stopped
