@@ -58,7 +58,7 @@ public struct HTTPTransport: Transport {
             case 301, 302, 303, 307, 308:
                 hops += 1
                 guard hops <= maxRedirects else {
-                    throw QueueError(.transfer, "more than \(maxRedirects) redirects fetching \(request.remote)", value: request.remote, httpStatus: status)
+                    throw QueueError(.transfer, "more than \(maxRedirects) redirects fetching \(request.remote.withoutQuery)", value: request.remote, httpStatus: status)
                 }
                 let next = try Self.redirectTarget(response, from: url, remote: request.remote)
                 if Self.origin(of: next) != Self.origin(of: url) {
@@ -85,10 +85,10 @@ public struct HTTPTransport: Transport {
                 guard offset > 0 else { fallthrough }
                 offset = 0
             case 408, 429, 500...599:
-                throw QueueError(.transfer, "\(request.remote) answered HTTP \(status)", value: request.remote, httpStatus: status,
+                throw QueueError(.transfer, "\(request.remote.withoutQuery) answered HTTP \(status)", value: request.remote, httpStatus: status,
                                  isTransient: true, retryAfter: Self.retryAfter(response))
             default:
-                throw QueueError(.transfer, "\(request.remote) answered HTTP \(status)", value: request.remote, httpStatus: status)
+                throw QueueError(.transfer, "\(request.remote.withoutQuery) answered HTTP \(status)", value: request.remote, httpStatus: status)
             }
         }
     }
@@ -123,7 +123,7 @@ public struct HTTPTransport: Transport {
         }
         let (held, total, _) = sink.position
         if let total, held < total {
-            throw QueueError(.transfer, "\(remote): connection ended after \(held) of \(total) bytes", value: remote, isTransient: true)
+            throw QueueError(.transfer, "\(remote.withoutQuery): connection ended after \(held) of \(total) bytes", value: remote, isTransient: true)
         }
     }
 
@@ -134,23 +134,23 @@ public struct HTTPTransport: Transport {
         if let error = error as? QueueError { return error }
         let kind = String(reflecting: type(of: error))
         if kind.contains("NIOSSL") || kind.contains("Certificate") {
-            return QueueError(.transfer, "TLS failed for \(remote): \(error)", value: remote)
+            return QueueError(.transfer, "TLS failed for \(remote.withoutQuery): \(error)", value: remote)
         }
         if let error = error as? HTTPClientError, error == .cancelled { return TransferSink.stopped }
         if let error = error as? HTTPClientError, error == .invalidURL || error == .emptyHost || error == .unsupportedScheme("") {
-            return QueueError(.transfer, "\(remote) is not a URL this transport can fetch: \(error)", value: remote)
+            return QueueError(.transfer, "\(remote.withoutQuery) is not a URL this transport can fetch: \(error)", value: remote)
         }
-        return QueueError(.transfer, "fetching \(remote) failed: \(error)", value: remote, isTransient: true)
+        return QueueError(.transfer, "fetching \(remote.withoutQuery) failed: \(error)", value: remote, isTransient: true)
     }
 
     static func redirectTarget(_ response: HTTPClientResponse, from url: String, remote: String) throws(QueueError) -> String {
         guard let location = response.headers.first(name: "Location"),
               let target = URL(string: location, relativeTo: URL(string: url))?.absoluteURL,
               let scheme = target.scheme?.lowercased() else {
-            throw QueueError(.transfer, "redirect from \(url) has no usable Location", value: remote, httpStatus: Int(response.status.code))
+            throw QueueError(.transfer, "redirect from \(url.withoutQuery) has no usable Location", value: remote, httpStatus: Int(response.status.code))
         }
         guard scheme == "http" || scheme == "https" else {
-            throw QueueError(.transfer, "redirect from \(url) to scheme \(scheme) refused", value: target.absoluteString, httpStatus: Int(response.status.code))
+            throw QueueError(.transfer, "redirect from \(url.withoutQuery) to scheme \(scheme) refused", value: target.absoluteString, httpStatus: Int(response.status.code))
         }
         return target.absoluteString
     }

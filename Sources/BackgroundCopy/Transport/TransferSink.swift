@@ -94,7 +94,7 @@ public final class TransferSink: Sendable {
             }
             let end = state.offset + UInt64(bytes.count)
             if let total = state.total, end > total {
-                throw QueueError(.transfer, "\(claim.remote) sent more than its announced \(total) bytes", value: claim.remote, isTransient: true)
+                throw QueueError(.transfer, "\(claim.remote.withoutQuery) sent more than its announced \(total) bytes", value: claim.remote, isTransient: true)
             }
             try append(bytes, at: state.offset)
             state.offset = end
@@ -112,7 +112,7 @@ public final class TransferSink: Sendable {
         guard free < reserve || free - reserve < count else { return }
         let room = free > reserve ? free - reserve : 0
         let what = announced.map { "is \($0) bytes" } ?? "kept sending past \(position.offset) bytes"
-        throw QueueError(.transfer, "\(claim.remote) \(what); \(claim.local.parentDirectory) has \(free) bytes free, "
+        throw QueueError(.transfer, "\(claim.remote.withoutQuery) \(what); \(claim.local.parentDirectory) has \(free) bytes free, "
                          + "\(room) beyond the \(reserve) bytes kept in reserve: refused so as not to fill the disk",
                          value: claim.remote, systemError: ENOSPC)
     }
