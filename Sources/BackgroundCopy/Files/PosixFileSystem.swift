@@ -114,15 +114,18 @@ struct PosixFileSystem: FileSystem {
         let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
         var fd = retrying { systemOpen("/", flags, 0) }
         guard fd >= 0 else { throw PosixFileSystem.failure("open directory", "/", errno) }
-        for component in path.split(separator: "/") {
+        for component in path.split(separator: "/").map(String.init) {
             let parent = fd
-            fd = retrying { openat(parent, String(component), flags) }
+            fd = retrying { openat(parent, component, flags) }
             let code = errno
+            // Linux says ENOTDIR, others ELOOP, for a link opened with O_DIRECTORY | O_NOFOLLOW.
+            var info = stat()
+            let isLink = fd < 0 && fstatat(parent, component, &info, AT_SYMLINK_NOFOLLOW) == 0 && info.st_mode & S_IFMT == S_IFLNK
             _ = systemClose(parent)
             guard fd >= 0 else {
-                if code == ELOOP {
+                if isLink {
                     throw QueueError(.fileSystem, "directory \(path) passes through a symbolic link at \(component); no link is followed",
-                                     value: path, systemError: code)
+                                     value: path, systemError: ELOOP)
                 }
                 throw PosixFileSystem.failure("open directory", path, code)
             }

@@ -3,7 +3,8 @@ public struct FileSpec: Sendable, Hashable {
     /// Where to fetch from: an `http`, `https` or `file` URL (or another scheme the configuration
     /// allows), or an absolute path for a local copy. At most 2,200 characters, no credentials in it.
     public var remote: String
-    /// Where to put the file: an absolute path whose directory exists and is writable.
+    /// Where to put the file: an absolute, resolved path (no symbolic link in it, the file itself
+    /// included) whose directory exists and is writable.
     public var local: String
     /// The expected size in bytes, if known; used for progress until the server says.
     public var sizeHint: UInt64?

@@ -180,6 +180,10 @@ struct Validator: Sendable {
                 throw .accessDenied("local path \(local) (directory \(resolvedParent)) is outside the allowed roots \(configuration.allowedRoots.joined(separator: ", "))", value: local)
             }
         }
+        guard resolvedParent == parent else {
+            throw .invalidArgument("directory of local path \(local) passes through a symbolic link (it resolves to \(resolvedParent)); "
+                                   + "give the resolved path: no link is followed when the file is written", value: local)
+        }
         guard fileSystem.isWritableDirectory(parent) else {
             throw .accessDenied("directory \(parent) is not writable", value: local)
         }
