@@ -183,6 +183,9 @@ public struct InvariantChecker {
                     fail("I8", "\(file.local) has \(file.bytesDone) bytes committed but \(temp?.count ?? 0) on disk")
                     continue
                 }
+                if temp.count != file.bytesDone {
+                    fail("I8", "recovery left \(temp.count) bytes in the temp file of \(file.local), \(file.bytesDone) committed")
+                }
                 let prefix = temp.prefix(Int(file.bytesDone))
                 if !contents.contains(where: { $0.count >= prefix.count && $0.prefix(prefix.count) == prefix }) {
                     fail("I8", "the \(file.bytesDone) committed bytes of \(file.local) are not its source's")

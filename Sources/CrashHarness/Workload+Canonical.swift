@@ -33,7 +33,7 @@ extension Workload {
         try ctx.add([(ctx.local("s.bin"), source)], to: try group.createJob())
         try ctx.resume(group)
         ctx.beforeChunk = { _, offset in
-            if offset == 9216 { try? ctx.suspend(group) }
+            if offset == 9216 { ctx.fromHook { () throws(QueueError) in try ctx.suspend(group) } }
         }
         try await ctx.transfer()
         ctx.beforeChunk = nil
@@ -50,7 +50,7 @@ extension Workload {
         try ctx.resume(group)
         try await ctx.transfer(limit: 1)
         ctx.beforeChunk = { local, offset in
-            if local.hasSuffix("c1.bin"), offset == 5120 { try? ctx.suspend(group) }
+            if local.hasSuffix("c1.bin"), offset == 5120 { ctx.fromHook { () throws(QueueError) in try ctx.suspend(group) } }
         }
         try await ctx.transfer()
         try ctx.cancel(group)
@@ -64,7 +64,7 @@ extension Workload {
         try ctx.add([(ctx.local("f0.bin"), a), (ctx.local("f1.bin"), b)], to: try group.createJob())
         try ctx.resume(group)
         ctx.fileSystem.onRename { destination in
-            if destination.hasSuffix("/f1.bin") { try? ctx.cancel(group) }
+            if destination.hasSuffix("/f1.bin") { ctx.fromHook { () throws(QueueError) in try ctx.cancel(group) } }
         }
         try await ctx.transfer()
         ctx.fileSystem.onRename(nil)
@@ -78,7 +78,7 @@ extension Workload {
         try ctx.add([(ctx.local("e.bin"), source)], to: try group.createJob())
         try ctx.resume(group)
         ctx.beforeChunk = { _, offset in
-            if offset == 6144 { try? ctx.suspend(group) }
+            if offset == 6144 { ctx.fromHook { () throws(QueueError) in try ctx.suspend(group) } }
         }
         try await ctx.transfer()
         ctx.beforeChunk = nil

@@ -2,6 +2,7 @@
 import Crypto
 import Foundation
 import Logging
+import Synchronization
 
 /// Everything a workload works with: a trial directory (`queue/` holds the database and the
 /// destination files, tracked by the simulator; `sources/` holds what is copied, untracked), the
@@ -18,6 +19,8 @@ public final class WorkloadContext: @unchecked Sendable {
     /// Mid-transfer hook: called with the local path and offset before each chunk is delivered.
     var beforeChunk: (@Sendable (String, UInt64) async -> Void)?
     private(set) var manager: QueueManager?
+    /// The first failure of a call made from a hook; the next ``transfer(limit:)`` throws it.
+    private let hookFailure = Mutex<QueueError?>(nil)
 
     /// The database's path.
     public var databasePath: String { "\(queueDirectory)/queue.sqlite" }
@@ -118,6 +121,16 @@ public final class WorkloadContext: @unchecked Sendable {
                                   complete: files.filter { $0.state == .complete }.map(\.local)))
     }
 
+    /// Makes a call from a hook (mid-transfer, before a rename); a failure ends the workload at
+    /// the end of the current transfer, as if the call had been made in line.
+    func fromHook(_ call: () throws(QueueError) -> Void) {
+        do throws(QueueError) {
+            try call()
+        } catch {
+            hookFailure.withLock { $0 = $0 ?? error }
+        }
+    }
+
     /// Transfers, one file at a time in the engine's order, until nothing can be claimed; then
     /// acknowledges every file the library reports complete. At most `limit` files are started.
     func transfer(limit: Int = 64) async throws(QueueError) {
@@ -129,6 +142,7 @@ public final class WorkloadContext: @unchecked Sendable {
             await TransferWorker(context: context, claim: claim, throttle: nil).run()
             started += 1
         }
+        if let failure = hookFailure.withLock({ $0 }) { throw failure }
         try acknowledgeCompletions()
     }
 

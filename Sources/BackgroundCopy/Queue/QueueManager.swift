@@ -43,7 +43,9 @@ public final class QueueManager: Sendable {
         // The database's own name, and the unlink of the rollback journal SQLite used to switch a
         // new database to WAL, are directory entries: without this fsync a power loss could bring
         // the journal back, roll the switch back and orphan every commit in the WAL.
-        try fileSystem.fsyncDirectory(path.contains("/") ? path.parentDirectory : ".")
+        if !Mutant.skipDatabaseDirectoryFsync.isActive {
+            try fileSystem.fsyncDirectory(path.contains("/") ? path.parentDirectory : ".")
+        }
         self.path = path
         self.configuration = configuration
         self.core = QueueCore(store: store, configuration: configuration, fileSystem: fileSystem, logger: logger)

@@ -42,6 +42,7 @@ final class Store: Sendable {
             throw QueueError(.storage, "could not switch \(path) to WAL mode (journal_mode is \(mode ?? "unknown"))", value: path)
         }
         switch durability {
+        case .full where Mutant.relaxedSynchronous.isActive: try connection.execute("PRAGMA synchronous = NORMAL")
         case .full: try connection.execute("PRAGMA synchronous = FULL")
         case .relaxed: try connection.execute("PRAGMA synchronous = NORMAL")
         }

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Seeded bugs the crash harness must catch (Tests/CrashRecoveryTests): each breaks one step of
+/// the durability protocol. Only debug builds read `BGCOPY_MUTANT`; a release build has none active.
+enum Mutant: String, CaseIterable, Sendable {
+    /// A checkpoint commits its byte count without fsyncing the temp file first.
+    case skipCheckpointFsync = "skip-checkpoint-fsync"
+    /// The rename of a complete file into place is not followed by a directory fsync.
+    case skipRenameDirectoryFsync = "skip-rename-directory-fsync"
+    /// `complete` is committed before the temp file is renamed into place.
+    case completeBeforeRename = "complete-before-rename"
+    /// A cancel unlinks the temp files before its transaction commits.
+    case unlinkBeforeCancelCommit = "unlink-before-cancel-commit"
+    /// `durability: .full` runs with `synchronous=NORMAL`.
+    case relaxedSynchronous = "relaxed-synchronous"
+    /// A resumed transfer trusts the temp file's length instead of the committed byte count.
+    case trustTempLength = "trust-temp-length"
+    /// Opening the queue does not fsync the database's directory.
+    case skipDatabaseDirectoryFsync = "skip-database-directory-fsync"
+
+    /// The mutant switched on for this process, if any.
+    static let active: Mutant? = {
+        #if DEBUG
+        return ProcessInfo.processInfo.environment["BGCOPY_MUTANT"].flatMap(Mutant.init(rawValue:))
+        #else
+        return nil
+        #endif
+    }()
+
+    /// Whether this mutant is switched on.
+    var isActive: Bool { Mutant.active == self }
+}
