@@ -1,6 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+import class Foundation.ProcessInfo
+
 let package = Package(
     name: "BackgroundCopy",
     platforms: [.macOS(.v15)],
@@ -91,3 +93,23 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The benchmarks (Benchmarks/), only with ENABLE_BENCHMARKS=1, so plain `swift build` and `swift test`
+// never fetch or build package-benchmark. They live in this package, not a nested one, because they
+// call the engine's `package`-visible store operations, which another package cannot see.
+//   ENABLE_BENCHMARKS=1 swift package --scratch-path Benchmarks/.build benchmark   (or Benchmarks/run.sh)
+if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    let benchmark = Target.Dependency.product(name: "Benchmark", package: "benchmark")
+    package.targets += [
+        .target(name: "BenchmarkSupport", dependencies: ["BackgroundCopy", "CSQLite", benchmark], path: "Benchmarks/BenchmarkSupport"),
+    ] + ["QueueOperations", "QueueScaling", "QueueConcurrency"].map { name in
+        .executableTarget(
+            name: name,
+            dependencies: ["BackgroundCopy", "BenchmarkSupport", "CSQLite", benchmark],
+            path: "Benchmarks/\(name)",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    }
+}

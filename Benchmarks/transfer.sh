@@ -15,8 +15,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-swift build -c release --product bgcopy >/dev/null
-bgcopy="$(swift build -c release --show-bin-path)/bgcopy"
+# Built in the benchmarks' own folder with the benchmarks' manifest (see run.sh), so it shares their build.
+build=(env ENABLE_BENCHMARKS=1 swift build -c release --scratch-path Benchmarks/.build)
+"${build[@]}" --product bgcopy >/dev/null
+bgcopy="$("${build[@]}" --show-bin-path)/bgcopy"
 work=$(mktemp -d /tmp/bgcopy-transfer-XXXXXX)
 trap 'kill -9 $(cat "$work/nginx/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/www/small" "$work/nginx" "$work/out"

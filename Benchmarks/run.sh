@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the queue benchmarks (ordo-one/package-benchmark: QueueOperations, QueueScaling,
+# QueueConcurrency) and prints one table — every operation's ops/s, p50, p99 and ratio to the
+# raw-SQLite ceiling — then the scaling summary, with the machine it ran on.
+# Builds in Benchmarks/.build (release); databases go to Benchmarks/.build/databases.
+#   Benchmarks/run.sh [--max-files N]   largest backlog for QueueScaling (default 1000000; 100000 skips 1M)
+#   Benchmarks/run.sh --filter REGEX    only the benchmarks whose names match
+set -euo pipefail
+cd "$(dirname "$0")/.."
+max_files=1000000
+filter=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --max-files) max_files=$2; shift 2 ;;
+        --filter) filter=(--filter "$2"); shift 2 ;;
+        *) echo "usage: $0 [--max-files N] [--filter REGEX]" >&2; exit 2 ;;
+    esac
+done
+
+export ENABLE_BENCHMARKS=1
+export BGCOPY_BENCH_DIR="$PWD/Benchmarks/.build/databases"
+export BGCOPY_BENCH_MAX_FILES=$max_files
+results="$PWD/Benchmarks/.build/results"
+rm -rf "$BGCOPY_BENCH_DIR" "$results"
+mkdir -p "$BGCOPY_BENCH_DIR" "$results"
+
+if ! swift package --scratch-path Benchmarks/.build --allow-writing-to-directory "$results" \
+        benchmark --format jmh --path "$results" --no-progress "${filter[@]}" > "$results/run.log" 2>&1; then
+    tail -40 "$results/run.log" >&2
+    exit 1
+fi
+rm -rf "$BGCOPY_BENCH_DIR"
+
+echo "Machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(uname -sr)," \
+     "$(swift --version 2>&1 | head -1 | sed 's/ (.*//'), SQLite $(pkg-config --modversion sqlite3)," \
+     "databases on $(df -T "$results" | awk 'NR == 2 { print $2 }')"
+python3 Benchmarks/summarize.py "$results"
