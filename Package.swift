@@ -111,5 +111,8 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] == "1" {
             path: "Benchmarks/\(name)",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
-    }
+    } + [
+        // One operation in a loop, for valgrind --tool=callgrind (see Benchmarks/README.md).
+        .executableTarget(name: "QueueProfile", dependencies: ["BackgroundCopy", "BenchmarkSupport"], path: "Benchmarks/Tools/QueueProfile"),
+    ]
 }

@@ -2,7 +2,8 @@
 # Runs the queue benchmarks (ordo-one/package-benchmark: QueueOperations, QueueScaling,
 # QueueConcurrency) and prints one table — every operation's ops/s, p50, p99 and ratio to the
 # raw-SQLite ceiling — then the scaling summary, with the machine it ran on.
-# Builds in Benchmarks/.build (release); databases go to Benchmarks/.build/databases.
+# Builds in Benchmarks/.build (release; BGCOPY_BENCH_BUILD names another folder); databases and
+# results go to that folder too.
 #   Benchmarks/run.sh [--max-files N]   largest backlog for QueueScaling (default 1000000; 100000 skips 1M)
 #   Benchmarks/run.sh --filter REGEX    only the benchmarks whose names match
 set -euo pipefail
@@ -18,13 +19,14 @@ while [ $# -gt 0 ]; do
 done
 
 export ENABLE_BENCHMARKS=1
-export BGCOPY_BENCH_DIR="$PWD/Benchmarks/.build/databases"
+build="${BGCOPY_BENCH_BUILD:-$PWD/Benchmarks/.build}"
+export BGCOPY_BENCH_DIR="$build/databases"
 export BGCOPY_BENCH_MAX_FILES=$max_files
-results="$PWD/Benchmarks/.build/results"
+results="$build/results"
 rm -rf "$BGCOPY_BENCH_DIR" "$results"
 mkdir -p "$BGCOPY_BENCH_DIR" "$results"
 
-if ! swift package --scratch-path Benchmarks/.build --allow-writing-to-directory "$results" \
+if ! swift package --scratch-path "$build" --allow-writing-to-directory "$results" \
         benchmark --format jmh --path "$results" --no-progress "${filter[@]}" > "$results/run.log" 2>&1; then
     tail -40 "$results/run.log" >&2
     exit 1

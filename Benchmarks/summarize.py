@@ -59,9 +59,10 @@ def main():
         for operation in OPERATIONS:
             prefix = {"100k": "relaxed, 100k files", "1M": "relaxed, 1M files"}.get(scale, scale)
             row(f"{prefix}: {operation}", f"{scale}: {operation}")
-    for name in sorted(n for n in results if "callers" in n):
-        callers = int(re.search(r"×(\d+) callers", name).group(1))
-        row(name, name, callers)
+    def callers(name):
+        return int(re.search(r"×(\d+) callers", name).group(1))
+    for name in sorted((n for n in results if "callers" in n), key=lambda n: (not n.startswith("full"), callers(n))):
+        row(name, name, callers(name))
 
     header = ["operation", "ops/s", "p50", "p99", "raw p50", "ratio to raw"]
     print_table(header, rows)

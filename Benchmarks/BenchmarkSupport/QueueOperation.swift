@@ -24,6 +24,33 @@ package enum QueueOperation: String, CaseIterable, Sendable {
     package static let maxSamples = 2000
     static let warmup = 10
 
+    /// The case named `name` (`addFiles1`, `status`, …).
+    package static func named(_ name: String) -> QueueOperation? {
+        allCases.first { "\($0)" == name }
+    }
+
+    /// Through the library's API or as raw SQL.
+    package enum Path: Sendable {
+        case library
+        case raw
+    }
+
+    /// Creates the operation's database in `database` and returns its step, ready to sample.
+    /// The raw path builds its subject through the library too, then closes the library's
+    /// connection before its own opens.
+    package func step(_ path: Path, durability: QueueManager.Durability, backlog: Filler, database: DatabaseFile) throws(QueueError) -> Step {
+        let file = database.create(filler(backlog))
+        let configuration = Workspace.configuration(durability)
+        switch path {
+        case .library:
+            let manager = try QueueManager(path: file, configuration: configuration)
+            return try library(manager, subject(manager))
+        case .raw:
+            let subject = try subject(QueueManager(path: file, configuration: configuration))
+            return raw(RawQueue(path: file, durability: durability), subject)
+        }
+    }
+
     /// The queue this operation runs on, given the scenario's backlog.
     func filler(_ backlog: Filler) -> Filler {
         self == .enumerate ? Filler(groups: 10_000, filesPerGroup: 1) : backlog
@@ -41,12 +68,11 @@ package enum QueueOperation: String, CaseIterable, Sendable {
     }
 
     /// Builds the subject through the library: a normal-priority group with one job and its files
-    /// (for checkpoint, the one file claimed). The raw benchmark builds it the same way, then
-    /// closes the library's connection before its own opens.
+    /// (for checkpoint, the one file claimed).
     func subject(_ manager: QueueManager) throws(QueueError) -> Subject {
         let group = try manager.createGroup(properties: GroupProperties(displayName: "subject"))
         let job = try group.createJob()
-        let names = FileNames(rawValue)
+        let names = FileNames("\(self)")
         let (count, resumed) = subjectFiles
         if count > 0 { try job.addFiles(names.specs(count)) }
         if resumed { try group.resume() }

@@ -29,18 +29,14 @@ package struct Scenario: Sendable {
     package func register(_ operations: [QueueOperation]) {
         for operation in operations {
             let name = "\(label): \(operation.rawValue)"
-            let filler = operation.filler(backlog)
-            let durability = durability
+            let (durability, backlog) = (durability, backlog)
             let library = DatabaseFile()
             Benchmark(name, configuration: Self.configuration, closure: Self.measure, setup: {
-                let manager = try QueueManager(path: library.create(filler), configuration: Workspace.configuration(durability))
-                return try operation.library(manager, operation.subject(manager))
+                try operation.step(.library, durability: durability, backlog: backlog, database: library)
             }, teardown: library.remove)
             let raw = DatabaseFile()
             Benchmark(name + " (raw)", configuration: Self.configuration, closure: Self.measure, setup: {
-                let path = raw.create(filler)
-                let subject = try operation.subject(QueueManager(path: path, configuration: Workspace.configuration(durability)))
-                return operation.raw(RawQueue(path: path, durability: durability), subject)
+                try operation.step(.raw, durability: durability, backlog: backlog, database: raw)
             }, teardown: raw.remove)
         }
     }

@@ -6,9 +6,9 @@ import BackgroundCopy
 /// `finish` — a resume needs a suspended group, a complete a finalizing file — so every sample
 /// measures the same call on the same kind of queue.
 package final class Step {
-    let prepare: () -> Void
-    let run: () -> Void
-    let finish: () -> Void
+    package let prepare: () -> Void
+    package let run: () -> Void
+    package let finish: () -> Void
 
     package init(prepare: @escaping () -> Void = {}, run: @escaping () -> Void, finish: @escaping () -> Void = {}) {
         self.prepare = prepare
@@ -22,6 +22,7 @@ package final class FileNames {
     private let prefix: String
     private var next = 0
 
+    /// `label` becomes part of URLs and paths: letters and digits only.
     package init(_ label: String) {
         prefix = "\(label)-\(UInt32.random(in: .min ... .max))"
     }

@@ -25,15 +25,16 @@ package enum Workspace {
         if !FileManager.default.fileExists(atPath: template) {
             filler.build(at: template + ".partial")
             try! FileManager.default.moveItem(atPath: template + ".partial", toPath: template)
+            remove(template + ".partial")
         }
         let path = root + "/\(UUID().uuidString).sqlite"
         try! FileManager.default.copyItem(atPath: template, toPath: path)
         return path
     }
 
-    /// Deletes a benchmark's database and its WAL files.
+    /// Deletes a benchmark's database, its WAL files and the engine lock file beside it.
     package static func remove(_ path: String) {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        for suffix in ["", "-wal", "-shm", "-engine.lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
     /// The configuration every benchmark opens its queue with.
