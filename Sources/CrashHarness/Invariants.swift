@@ -40,6 +40,12 @@ public struct InvariantChecker {
         var violations: [Violation] = []
         func fail(_ invariant: String, _ detail: String) { violations.append(Violation(invariant: invariant, detail: detail)) }
         let context = WorkloadContext(directory: directory, acks: AckLog(), simulated: false)
+        guard FileManager.default.fileExists(atPath: context.databasePath) else {
+            // Stopped before the queue existed: then nothing may have been acknowledged.
+            let acknowledged = acks.all.contains { if case .groupCreated = $0 { return true } else { return false } }
+            return acknowledged ? [Violation(invariant: "I1", detail: "acknowledged groups but no database")] : []
+        }
+        violations += committedProgressOnDisk(context)
         let manager: QueueManager
         do {
             manager = try QueueManager(path: context.databasePath, configuration: QueueManager.Configuration(),
@@ -72,6 +78,41 @@ public struct InvariantChecker {
             fail("I0", "reading the recovered queue failed: \(error)")
         }
         return violations
+    }
+
+    /// I8 as the crash left it, before recovery can repair anything: every committed byte count
+    /// of an unfinished file is backed by that many bytes of its source in its temp file.
+    private func committedProgressOnDisk(_ context: WorkloadContext) -> [Violation] {
+        let rows: [(local: String, temp: String, done: Int)]
+        do {
+            let connection = try Connection(path: context.databasePath, vfs: nil)
+            let statement = try connection.statement("""
+                SELECT local_path, temp_path, bytes_done FROM files
+                WHERE state IN ('queued', 'transferring', 'error') AND bytes_done > 0 AND temp_path IS NOT NULL
+                """)
+            var found: [(String, String, Int)] = []
+            while try statement.step() { found.append((statement.text(0), statement.text(1), statement.int(2))) }
+            statement.reset()
+            rows = found
+        } catch {
+            return [Violation(invariant: "I0", detail: "the crashed database cannot be read: \(error)")]
+        }
+        let contents = sourceVersions(context)
+        return rows.compactMap { row in
+            guard let temp = FileManager.default.contents(atPath: row.temp), temp.count >= row.done else {
+                return Violation(invariant: "I8", detail: "\(row.local) had \(row.done) bytes committed but its temp file held fewer at the crash")
+            }
+            let prefix = temp.prefix(row.done)
+            guard contents.contains(where: { $0.count >= prefix.count && $0.prefix(prefix.count) == prefix }) else {
+                return Violation(invariant: "I8", detail: "the \(row.done) bytes committed for \(row.local) were not its source's at the crash")
+            }
+            return nil
+        }
+    }
+
+    private func sourceVersions(_ context: WorkloadContext) -> [Data] {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "\(context.sourceDirectory)/versions")) ?? []
+        return versions.compactMap { try? Data(contentsOf: URL(fileURLWithPath: "\(context.sourceDirectory)/versions/\($0)")) }
     }
 
     private func read(_ manager: QueueManager) throws(QueueError) -> (String, Int, [UUID: String], [FileRow]) {
@@ -159,8 +200,7 @@ public struct InvariantChecker {
 
     /// I4, I6, I8: the files on disk against the rows.
     private func checkDisk(files: [FileRow], context: WorkloadContext, _ fail: (String, String) -> Void) {
-        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "\(context.sourceDirectory)/versions")) ?? []
-        let contents = versions.compactMap { try? Data(contentsOf: URL(fileURLWithPath: "\(context.sourceDirectory)/versions/\($0)")) }
+        let contents = sourceVersions(context)
         for file in files {
             let local = FileManager.default.contents(atPath: file.local)
             let tempPath = TransferLedger.tempPath(local: file.local, fileRowID: file.id)

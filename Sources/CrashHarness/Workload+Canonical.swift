@@ -64,7 +64,9 @@ extension Workload {
         try ctx.add([(ctx.local("f0.bin"), a), (ctx.local("f1.bin"), b)], to: try group.createJob())
         try ctx.resume(group)
         ctx.fileSystem.onRename { destination in
-            if destination.hasSuffix("/f1.bin") { ctx.fromHook { () throws(QueueError) in try ctx.cancel(group) } }
+            guard destination.hasSuffix("/f1.bin") else { return }
+            ctx.fileSystem.onRename(nil)  // once: the cancel's own clean-up renames f1 too
+            ctx.fromHook { () throws(QueueError) in try ctx.cancel(group) }
         }
         try await ctx.transfer()
         ctx.fileSystem.onRename(nil)

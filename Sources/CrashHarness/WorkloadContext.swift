@@ -71,7 +71,7 @@ public final class WorkloadContext: @unchecked Sendable {
         let sha = WorkloadContext.sha256(bytes)
         try FileManager.default.createDirectory(atPath: "\(sourceDirectory)/versions", withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: "\(sourceDirectory)/versions/\(sha)"))
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         acks.record(.sourceVersion(path: path, sha256: sha))
         return path
     }
