@@ -35,6 +35,10 @@ package struct TransferLedger: Sendable {
     /// `alsoGroup` (the background group already running, which may start more of its files). Groups waiting for a retry are skipped; resumed
     /// groups with nothing left to do are completed on the way. Marks it `transferring` (and its group) and records its
     /// temp path before the temp file exists, so recovery always knows which temp files are ours.
+    ///
+    /// Cost does not grow with the queue: `groups_runnable` hands out groups in claim order (no sort
+    /// of every runnable group), and the redundant `f.state IN` term lets the first queued file come
+    /// from `files_pending` instead of a walk past the job's finished files.
     package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) throws(QueueError) -> Claim? {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
@@ -44,8 +48,10 @@ package struct TransferLedger: Sendable {
                         WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing')),
                        (SELECT f.id FROM jobs j JOIN files f ON f.job_id = j.id
                         WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued'
+                          AND f.state IN ('queued', 'transferring', 'finalizing', 'error')
                         ORDER BY j.id, f.position LIMIT 1)
-                FROM groups g WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
+                FROM groups g INDEXED BY groups_runnable
+                WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
                   AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
                 ORDER BY g.priority, g.id
                 """).bind(.integer(now), .integer(foregroundOnly ? 1 : 0), .optional(alsoGroup))
