@@ -29,8 +29,10 @@ package final class RawEngineOperations {
                     WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing')),
                    (SELECT f.id FROM jobs j JOIN files f ON f.job_id = j.id
                     WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued'
+                      AND f.state IN ('queued', 'transferring', 'finalizing', 'error')
                     ORDER BY j.id, f.position LIMIT 1)
-            FROM groups g WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
+            FROM groups g INDEXED BY groups_runnable
+            WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
               AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
             ORDER BY g.priority, g.id
             """)
