@@ -86,6 +86,10 @@ public struct InvariantChecker {
         let rows: [(local: String, temp: String, done: Int)]
         do {
             let connection = try Connection(path: context.databasePath, vfs: nil)
+            let schema = try connection.statement("SELECT count(*) FROM sqlite_master WHERE name = 'files'")
+            _ = try schema.step()
+            guard schema.int(0) == 1 else { return [] }  // stopped before the schema was created
+            schema.reset()
             let statement = try connection.statement("""
                 SELECT local_path, temp_path, bytes_done FROM files
                 WHERE state IN ('queued', 'transferring', 'error') AND bytes_done > 0 AND temp_path IS NOT NULL
