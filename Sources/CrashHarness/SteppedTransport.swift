@@ -9,18 +9,13 @@ struct SteppedTransport: Transport {
     private let fileSystem = PosixFileSystem()
 
     func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
-        let path = try FileTransport.path(of: request.remote)
-        guard let metadata = try fileSystem.metadata(of: path) else {
-            throw QueueError(.transfer, "source \(path) is missing", value: request.remote, systemError: 2)
-        }
-        let validator = "\(metadata.size)-\(metadata.modified)"
-        let resume = request.offset > 0 && request.validator == validator && request.offset <= metadata.size
-        var offset = resume ? request.offset : 0
-        try await sink.begin(at: offset, total: metadata.size, validator: validator)
+        let (path, size, validator, start) = try FileTransport.plan(request, fileSystem: fileSystem)
+        var offset = start
+        try await sink.begin(at: offset, total: size, validator: validator)
         let source = try fileSystem.openForReading(path)
         defer { fileSystem.close(source) }
         var buffer = [UInt8](repeating: 0, count: chunk)
-        while offset < metadata.size {
+        while offset < size {
             await hook?(sink.claim.local, offset)
             let count = try fileSystem.read(source, into: &buffer, at: offset)
             guard count > 0 else {

@@ -22,18 +22,13 @@ public struct FileTransport: Transport {
     /// - Throws: `transfer` (permanent) if the source is missing or not a regular file;
     ///   `fileSystem` if reading fails.
     public func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
-        let path = try FileTransport.path(of: request.remote)
-        guard try fileSystem.kind(of: path) == .regular, let metadata = try fileSystem.metadata(of: path) else {
-            throw QueueError(.transfer, "source \(path) does not exist or is not a regular file", value: request.remote, systemError: 2)
-        }
-        let validator = "\(metadata.size)-\(metadata.modified)"
-        let resume = request.offset > 0 && request.validator == validator && request.offset <= metadata.size
-        var offset = resume ? request.offset : 0
-        try await sink.begin(at: offset, total: metadata.size, validator: validator)
+        let (path, size, validator, start) = try FileTransport.plan(request, fileSystem: fileSystem)
+        var offset = start
+        try await sink.begin(at: offset, total: size, validator: validator)
         let source = try fileSystem.openForReading(path)
         defer { fileSystem.close(source) }
         var buffer = [UInt8](repeating: 0, count: chunkSize)
-        while offset < metadata.size {
+        while offset < size {
             let count = try fileSystem.read(source, into: &buffer, at: offset)
             guard count > 0 else {
                 throw QueueError(.transfer, "source \(path) shrank while being copied", value: request.remote, isTransient: true)
@@ -41,6 +36,19 @@ public struct FileTransport: Transport {
             try await sink.write(buffer.prefix(count))
             offset += UInt64(count)
         }
+    }
+
+    /// Where a copy starts: the source's path, size and validator (its size and modification
+    /// time), and the offset to resume from — 0 when the source changed since the held bytes.
+    static func plan(_ request: TransferRequest, fileSystem: any FileSystem) throws(QueueError)
+        -> (path: String, size: UInt64, validator: String, offset: UInt64) {
+        let path = try FileTransport.path(of: request.remote)
+        guard try fileSystem.kind(of: path) == .regular, let metadata = try fileSystem.metadata(of: path) else {
+            throw QueueError(.transfer, "source \(path) does not exist or is not a regular file", value: request.remote, systemError: 2)
+        }
+        let validator = "\(metadata.size)-\(metadata.modified)"
+        let resume = request.offset > 0 && request.validator == validator && request.offset <= metadata.size
+        return (path, metadata.size, validator, resume ? request.offset : 0)
     }
 
     /// The absolute path a `file://` URL or a plain absolute path names.
