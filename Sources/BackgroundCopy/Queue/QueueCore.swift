@@ -18,9 +18,10 @@ final class QueueCore: Sendable {
         self.logger = logger
     }
 
-    /// Wall-clock time in Unix milliseconds, for the timestamps in the rows.
+    /// Wall-clock time in Unix milliseconds (``QueueManager/Configuration/wallClock``), for the
+    /// timestamps in the rows.
     func now() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        Int64((configuration.wallClock().timeIntervalSince1970 * 1000).rounded())
     }
 
     /// The row of a live (not cancelled) group, or `notFound`.

@@ -1,3 +1,5 @@
+import Foundation
+
 extension QueueManager {
     /// How hard each commit works to survive power loss.
     public enum Durability: Sendable, Hashable {
@@ -23,6 +25,10 @@ extension QueueManager {
         public var busyTimeout: Duration = .seconds(5)
         /// The SQLite VFS to open the database with; `nil` for SQLite's default. For fault injection.
         public var sqliteVFS: String?
+        /// The wall clock the queue stamps its rows with — creation, completion, cancellation,
+        /// progress and retry times, which tombstone purges and retry waits compare against;
+        /// `Date()` by default. Tests and simulations inject their own.
+        public var wallClock: @Sendable () -> Date = { Date() }
 
         /// The most files the engine transfers at once, over all groups; 4 by default. Foreground
         /// groups run concurrently with one background group within this limit.
