@@ -194,31 +194,14 @@ struct EngineControlTests {
 }
 
 /// The real file system with a hook that runs just before a temp file is created.
-final class HookedFileSystem: FileSystem {
+final class HookedFileSystem: PassThroughFileSystem {
     private let real = PosixFileSystem()
     let beforeCreate: Mutex<(@Sendable (String) -> Void)?> = Mutex(nil)
 
-    func kind(of path: String) throws(QueueError) -> FileKind? { try real.kind(of: path) }
-    func resolve(_ path: String) throws(QueueError) -> String? { try real.resolve(path) }
-    func isWritableDirectory(_ path: String) -> Bool { real.isWritableDirectory(path) }
     func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile {
         if exclusive, let hook = beforeCreate.withLock({ $0 }) { hook(path) }
         return try real.open(path, exclusive: exclusive)
     }
-    func openForReading(_ path: String) throws(QueueError) -> OpenFile { try real.openForReading(path) }
-    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError) {
-        try real.write(file, bytes, at: offset)
-    }
-    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
-        try real.read(file, into: buffer, at: offset)
-    }
-    func fsync(_ file: OpenFile) throws(QueueError) { try real.fsync(file) }
-    func close(_ file: OpenFile) { real.close(file) }
-    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) { try real.truncate(file, to: size) }
-    func metadata(of path: String) throws(QueueError) -> FileMetadata? { try real.metadata(of: path) }
-    func rename(_ from: String, to: String) throws(QueueError) { try real.rename(from, to: to) }
-    func unlink(_ path: String) throws(QueueError) { try real.unlink(path) }
-    func fsyncDirectory(_ path: String) throws(QueueError) { try real.fsyncDirectory(path) }
 }
 
 @Suite("Engine: races between a cancel and a starting transfer")

@@ -5,26 +5,9 @@ import Testing
 
 /// The real file system, except that `unlink` and `rename` fail while `failing` is set: the seam
 /// DESIGN.md names for fault injection.
-final class FlakyFileSystem: FileSystem {
+final class FlakyFileSystem: PassThroughFileSystem {
     let failing = Atomic<Bool>(true)
     private let real = PosixFileSystem()
-
-    func kind(of path: String) throws(QueueError) -> FileKind? { try real.kind(of: path) }
-    func isWritableDirectory(_ path: String) -> Bool { real.isWritableDirectory(path) }
-    func resolve(_ path: String) throws(QueueError) -> String? { try real.resolve(path) }
-    func fsyncDirectory(_ path: String) throws(QueueError) { try real.fsyncDirectory(path) }
-    func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile { try real.open(path, exclusive: exclusive) }
-    func openForReading(_ path: String) throws(QueueError) -> OpenFile { try real.openForReading(path) }
-    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError) {
-        try real.write(file, bytes, at: offset)
-    }
-    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
-        try real.read(file, into: buffer, at: offset)
-    }
-    func fsync(_ file: OpenFile) throws(QueueError) { try real.fsync(file) }
-    func close(_ file: OpenFile) { real.close(file) }
-    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) { try real.truncate(file, to: size) }
-    func metadata(of path: String) throws(QueueError) -> FileMetadata? { try real.metadata(of: path) }
 
     func rename(_ from: String, to: String) throws(QueueError) {
         if failing.load(ordering: .relaxed) { throw QueueError(.fileSystem, "injected EIO", value: from, systemError: EIO) }

@@ -55,7 +55,7 @@ struct SecureQueue {
 /// The real file system on a disk of `capacity` bytes: free space is the capacity less every byte
 /// written through it (truncations give nothing back), so a test can run a disk full without
 /// filling the real one.
-final class SmallDiskFileSystem: FileSystem {
+final class SmallDiskFileSystem: PassThroughFileSystem {
     let capacity: UInt64
     let written = Atomic<UInt64>(0)
     private let real = PosixFileSystem()
@@ -71,22 +71,6 @@ final class SmallDiskFileSystem: FileSystem {
         written.add(UInt64(bytes.count), ordering: .relaxed)
         try real.write(file, bytes, at: offset)
     }
-
-    func kind(of path: String) throws(QueueError) -> FileKind? { try real.kind(of: path) }
-    func resolve(_ path: String) throws(QueueError) -> String? { try real.resolve(path) }
-    func isWritableDirectory(_ path: String) -> Bool { real.isWritableDirectory(path) }
-    func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile { try real.open(path, exclusive: exclusive) }
-    func openForReading(_ path: String) throws(QueueError) -> OpenFile { try real.openForReading(path) }
-    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
-        try real.read(file, into: buffer, at: offset)
-    }
-    func fsync(_ file: OpenFile) throws(QueueError) { try real.fsync(file) }
-    func close(_ file: OpenFile) { real.close(file) }
-    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) { try real.truncate(file, to: size) }
-    func metadata(of path: String) throws(QueueError) -> FileMetadata? { try real.metadata(of: path) }
-    func rename(_ from: String, to: String) throws(QueueError) { try real.rename(from, to: to) }
-    func unlink(_ path: String) throws(QueueError) { try real.unlink(path) }
-    func fsyncDirectory(_ path: String) throws(QueueError) { try real.fsyncDirectory(path) }
 }
 
 /// A self-signed certificate for 127.0.0.1 and its key, made by the `openssl` command line in

@@ -119,3 +119,28 @@ func query(_ path: String, _ sql: String) throws -> [[String]] {
     }
     return result
 }
+
+/// A test double over the real file system: every call goes to ``PosixFileSystem`` unless the
+/// conforming type implements it itself, so a double states only the calls it changes.
+protocol PassThroughFileSystem: FileSystem {}
+
+extension PassThroughFileSystem {
+    func kind(of path: String) throws(QueueError) -> FileKind? { try PosixFileSystem().kind(of: path) }
+    func resolve(_ path: String) throws(QueueError) -> String? { try PosixFileSystem().resolve(path) }
+    func isWritableDirectory(_ path: String) -> Bool { PosixFileSystem().isWritableDirectory(path) }
+    func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile { try PosixFileSystem().open(path, exclusive: exclusive) }
+    func openForReading(_ path: String) throws(QueueError) -> OpenFile { try PosixFileSystem().openForReading(path) }
+    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError) {
+        try PosixFileSystem().write(file, bytes, at: offset)
+    }
+    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
+        try PosixFileSystem().read(file, into: buffer, at: offset)
+    }
+    func fsync(_ file: OpenFile) throws(QueueError) { try PosixFileSystem().fsync(file) }
+    func close(_ file: OpenFile) { PosixFileSystem().close(file) }
+    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) { try PosixFileSystem().truncate(file, to: size) }
+    func metadata(of path: String) throws(QueueError) -> FileMetadata? { try PosixFileSystem().metadata(of: path) }
+    func rename(_ from: String, to: String) throws(QueueError) { try PosixFileSystem().rename(from, to: to) }
+    func unlink(_ path: String) throws(QueueError) { try PosixFileSystem().unlink(path) }
+    func fsyncDirectory(_ path: String) throws(QueueError) { try PosixFileSystem().fsyncDirectory(path) }
+}
