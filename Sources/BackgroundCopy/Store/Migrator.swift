@@ -79,14 +79,16 @@ struct Migrator {
         return (version, applicationID)
     }
 
-    /// Turns "this is not a database" and "this database is corrupt" into a clear open error.
+    /// Turns "this is not a database" into `incompatibleDatabase` and "this database is damaged" into
+    /// `corrupt`, both naming the file.
     static func incompatible(_ path: String, _ error: QueueError) -> QueueError {
         guard error.code == .storage || error.code == .corrupt, let rc = error.sqliteResultCode else { return error }
         switch rc & 0xFF {
         case 26:  // SQLITE_NOTADB
             return QueueError(.incompatibleDatabase, "\(path) is not an SQLite database", value: path, sqliteResultCode: rc)
         case 11:  // SQLITE_CORRUPT
-            return QueueError(.incompatibleDatabase, "\(path) is corrupt: \(error.message)", value: path, sqliteResultCode: rc)
+            return QueueError(.corrupt, "\(path) is damaged: \(error.message) — run `bgcopy check`, restore a backup or start a new queue",
+                              value: path, sqliteResultCode: rc)
         default:
             return error
         }
