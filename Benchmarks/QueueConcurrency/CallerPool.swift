@@ -6,14 +6,14 @@ final class CallerPool: Sendable {
     private let starts: [DispatchSemaphore]
     private let done = DispatchSemaphore(value: 0)
 
-    init(count: Int, call: @escaping @Sendable () -> Void) {
+    init(count: Int, call: @escaping @Sendable (_ caller: Int) -> Void) {
         starts = (0..<count).map { _ in DispatchSemaphore(value: 0) }
-        for start in starts {
+        for (caller, start) in starts.enumerated() {
             let done = done
             Thread {
                 while true {
                     start.wait()
-                    call()
+                    call(caller)
                     done.signal()
                 }
             }.start()

@@ -19,7 +19,7 @@ struct Info: ParsableCommand {
         let group = try GroupResolver(manager: manager).resolve(group)
         guard let snapshot = try GroupSnapshot.read(group) else { throw CLIError.cancelledMeanwhile(group.id) }
         let rate = snapshot.status.state == .transferring ? try EventRates.recent(manager)[group.id] : nil
-        let jobs = try group.jobs().map { ($0, try $0.progress()) }
+        let jobs = snapshot.jobs.map { ($0.job, $0.progress) }
         if json {
             Console.line(JSONModels.info(snapshot, rate: rate, jobs: jobs).render(pretty: true))
             return

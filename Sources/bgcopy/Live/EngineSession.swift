@@ -49,7 +49,7 @@ struct EngineSession {
         defer { trap.restore() }
         let clock = ContinuousClock()
         let started = clock.now
-        var sequence = try manager.lastEventSequence()
+        var sequence = try await manager.lastEventSequence()
         let engineEnded = EndFlag()
         var engine: Task<QueueError?, Never>? = Task { [manager] in
             defer { engineEnded.set() }
