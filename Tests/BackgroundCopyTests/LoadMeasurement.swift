@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import BackgroundCopy
 
-/// The load measurement of issue 7: a queue of 1,000,000 files in 10,000 groups, built with batch
+/// The load measurement: a queue of 1,000,000 files in 10,000 groups, built with batch
 /// `addFiles`; then its open time, and `groups()`, `status()` and `progress()` latency (p50/p99)
-/// while the engine transfers other groups (one `groups()`, ten `status()` and ten `progress()`
-/// calls every 5 ms). A measurement, not a test: it asserts nothing about
+/// while the engine transfers other groups and 16 tasks create groups as fast as they can (one
+/// `groups()`, ten `status()` and ten `progress()` calls every 5 ms). A measurement, not a test:
+/// it asserts nothing about
 /// time, and runs only when asked, as it takes minutes and gigabytes:
 ///
 ///     BGCOPY_LOAD=1 swift test --no-parallel --filter LoadMeasurement
@@ -52,6 +53,16 @@ struct LoadMeasurement {
         }
         let all = try await manager.groups()
         let engine = RunningEngine(manager)
+        let writers = (0..<16).map { writer in
+            Task {
+                var created = 0
+                while !Task.isCancelled {
+                    _ = try? await manager.createGroup(properties: GroupProperties(displayName: "writer \(writer)-\(created)"))
+                    created += 1
+                }
+                return created
+            }
+        }
         let measuring = ContinuousClock.now
         var groupsTimes: [Duration] = []
         var statusTimes: [Duration] = []
@@ -64,10 +75,12 @@ struct LoadMeasurement {
                 statusTimes.append(try time { _ = try group.status() })
                 progressTimes.append(try time { _ = try group.progress() })
             }
-            // A host polls; one calling in a tight loop would hold the store's lock and starve the engine.
             try await Task.sleep(for: .milliseconds(5))
         }
         let window = measuring.duration(to: .now)
+        for writer in writers { writer.cancel() }
+        var created = 0
+        for writer in writers { created += await writer.value }
         let transferred = try active.reduce(0) { $0 + (try $1.progress().filesDone) }
         await engine.stop()
 
@@ -81,9 +94,11 @@ struct LoadMeasurement {
             load: groups() p50 \(percentile(groupsTimes, 50)) ms, p99 \(percentile(groupsTimes, 99)) ms
             load: status() p50 \(percentile(statusTimes, 50)) ms, p99 \(percentile(statusTimes, 99)) ms
             load: progress() p50 \(percentile(progressTimes, 50)) ms, p99 \(percentile(progressTimes, 99)) ms
+            load: 16 writers created \(created) groups meanwhile (\(Int(Double(created) / seconds(window))) createGroup calls/s)
             load: the engine completed \(transferred) files of 64 KiB in the \(String(format: "%.1f", seconds(window))) s window (\(Int(Double(transferred) / seconds(window))) files/s)
             """)
         #expect(transferred > 0, "the engine transferred while the calls were measured")
+        #expect(created > 0, "the writers created groups while the calls were measured")
     }
 }
 
