@@ -80,6 +80,18 @@ struct StoreTests {
         #expect(try query(scratch.database, "SELECT name FROM contacts") == [["ann"]])
     }
 
+    @Test func closingTheQueueCheckpointsAndRemovesTheWAL() throws {
+        let scratch = Scratch()
+        do {
+            let manager = try scratch.open()
+            let group = try manager.createGroup(properties: GroupProperties(displayName: "g"))
+            _ = try group.status()
+            #expect(FileManager.default.fileExists(atPath: scratch.database + "-wal"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.database + "-wal"))
+        #expect(try query(scratch.database, "SELECT display_name FROM groups") == [["g"]])
+    }
+
     @Test func foreignDatabaseIsRefusedBeforeAnythingIsWrittenToIt() throws {
         let scratch = Scratch()
         try rawExecute(scratch.database, "PRAGMA journal_mode = DELETE; CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('ann')")

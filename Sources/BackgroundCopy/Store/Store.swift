@@ -23,7 +23,7 @@ final class Store: Sendable {
     private let readers: ReaderPool
     /// A connection of its own for `PRAGMA data_version`, which changes when any other connection
     /// — this store's writer or another process — commits.
-    private let watcher: Mutex<Connection>
+    private let watcher: Mutex<Connection?>
     private let notifier: CommitNotifier
     private static let readQueue = DispatchQueue(label: "BackgroundCopy.Readers", attributes: .concurrent)
 
@@ -50,9 +50,12 @@ final class Store: Sendable {
         self.writer = Writer(connection: connection, committed: notifier.publish)
     }
 
+    /// Readers close first, the writer last: the last connection to close checkpoints the WAL
+    /// into the database and removes it, which only a connection that may write can do.
     deinit {
-        writer.close()
         readers.close()
+        watcher.withLock { $0 = nil }
+        writer.close()
         notifier.finish()
     }
 
@@ -92,8 +95,8 @@ final class Store: Sendable {
 
     /// Changes whenever anyone — this process or another — commits to the database.
     func changeStamp() throws(QueueError) -> ChangeStamp {
-        let version = try watcher.withLock { (db: inout Connection) throws(QueueError) -> String? in
-            try db.pragma("data_version")
+        let version = try watcher.withLock { (db: inout Connection?) throws(QueueError) -> String? in
+            try db?.pragma("data_version")
         }
         return ChangeStamp(dataVersion: version ?? "", localCommits: notifier.count)
     }
