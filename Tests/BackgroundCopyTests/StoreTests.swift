@@ -234,3 +234,27 @@ struct StoreTests {
         #expect(error.systemError == ENOENT)
     }
 }
+
+@Suite("Store: closing")
+struct StoreClosingTests {
+    /// Descriptors this process has open.
+    static func openDescriptors() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/fd")))
+    func aDroppedQueueClosesEveryConnection() throws {
+        let scratch = Scratch()
+        do {
+            let manager = try scratch.open()
+            try manager.createGroup(properties: GroupProperties(displayName: "warm-up"))
+        }
+        let before = try Self.openDescriptors()
+        for round in 0..<20 {
+            let manager = try scratch.open()
+            let group = try manager.createGroup(properties: GroupProperties(displayName: "round \(round)"))
+            _ = try group.snapshot()
+        }
+        #expect(try Self.openDescriptors() <= before)
+    }
+}

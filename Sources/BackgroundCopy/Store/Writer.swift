@@ -7,8 +7,12 @@ import Foundation
 /// inside one `BEGIN IMMEDIATE … COMMIT`, and commits once: one fsync for the whole batch. A body
 /// that throws rolls back its own savepoint only and gets its own error; a failed `COMMIT` fails
 /// every call in the batch, and none of their changes exist. A caller hears its outcome only after
-/// the commit, so a call that returned is durable (group commit). Blocking SQLite work — steps,
-/// fsync, busy waits — runs only on this thread, never on the caller's.
+/// the commit, so a call that returned is durable (group commit).
+///
+/// A blocking caller that finds the writer idle and nobody waiting leads the batch itself, on its
+/// own thread (which it would block anyway), instead of paying two thread hand-offs: others who
+/// arrive meanwhile join its batch. `async` callers always hand their call to the writer thread,
+/// so SQLite work never runs on the cooperative thread pool.
 final class Writer: Sendable {
     /// The most calls one transaction holds.
     static let maxBatch = 256
@@ -16,6 +20,7 @@ final class Writer: Sendable {
     static let batchWindow: Duration = .milliseconds(4)
 
     private let queue: WriteQueue
+    private let loop: WriterLoop
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts the writer thread, which takes over `connection` (configured and migrated).
@@ -23,11 +28,11 @@ final class Writer: Sendable {
     init(connection: Connection, committed: @escaping @Sendable () -> Void) {
         let queue = WriteQueue()
         self.queue = queue
-        let owned = OwnedConnection(connection)
+        let loop = WriterLoop(connection: connection, queue: queue, committed: committed)
+        self.loop = loop
         let finished = finished
         let thread = Thread {
-            WriterLoop(connection: owned.connection, queue: queue, committed: committed).run()
-            owned.close()
+            loop.run()
             finished.signal()
         }
         thread.name = "BackgroundCopy.Writer"
@@ -46,10 +51,16 @@ final class Writer: Sendable {
         let result = withoutActuallyEscaping(body) { escapable -> Result<T, QueueError> in
             let done = DispatchSemaphore(value: 0)
             let slot = ResultSlot<T>()
-            queue.enqueue(WriteRequest(escapable) { result in
+            let request = WriteRequest(escapable) { result in
                 slot.value = result
                 done.signal()
-            })
+            }
+            if queue.lead() {
+                loop.runBatch([request])
+                queue.batchEnded()
+            } else {
+                queue.enqueue(request)
+            }
             done.wait()
             return slot.value ?? .failure(QueueError(.storage, "the writer stopped"))
         }
@@ -71,26 +82,37 @@ private final class ResultSlot<T>: @unchecked Sendable {
     var value: Result<T, QueueError>?
 }
 
-/// The writer's connection, handed from the opening thread to the writer thread, which alone uses
-/// it from then on (`@unchecked Sendable` for that one hand-over).
-private final class OwnedConnection: @unchecked Sendable {
-    private(set) var connection: Connection!
-    init(_ connection: Connection) { self.connection = connection }
-    func close() { connection = nil }
-}
-
 extension Thread {
     /// Whether this is a store's writer thread, where a nested store write would wait for itself.
     var isWriter: Bool { name == "BackgroundCopy.Writer" }
 }
 
-/// The calls waiting for the writer, and the flag that stops it.
+/// The calls waiting for the writer, who is running a batch, and the flag that stops the writer.
 final class WriteQueue: @unchecked Sendable {
-    // `@unchecked Sendable`: `pending` and `stopping` are only touched with `condition` locked.
+    // `@unchecked Sendable`: `pending`, `running` and `stopping` are only touched with `condition` locked.
     private let condition = NSCondition()
     private var pending: [any WriteWork] = []
     private var head = 0
+    /// A batch is running (on the writer thread or a leading caller's): the connection is taken.
+    private var running = false
     private var stopping = false
+
+    /// Takes the connection for a blocking caller if nobody runs a batch and nobody waits.
+    func lead() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !running, !stopping, head == pending.count else { return false }
+        running = true
+        return true
+    }
+
+    /// Gives the connection back after a batch; wakes the writer thread for calls left waiting.
+    func batchEnded() {
+        condition.lock()
+        running = false
+        condition.broadcast()
+        condition.unlock()
+    }
 
     func enqueue(_ work: any WriteWork) {
         condition.lock()
@@ -103,12 +125,13 @@ final class WriteQueue: @unchecked Sendable {
         if refused { work.finish(QueueError(.invalidState, "the queue is closed")) }
     }
 
-    /// Waits for work; `nil` once stopped and drained.
+    /// Waits for work and the connection; `nil` once stopped and drained.
     func next(upTo limit: Int) -> [any WriteWork]? {
         condition.lock()
         defer { condition.unlock() }
-        while head == pending.count && !stopping { condition.wait() }
+        while (head == pending.count || running) && !(stopping && !running) { condition.wait() }
         if head == pending.count { return nil }
+        running = true
         return take(limit)
     }
 

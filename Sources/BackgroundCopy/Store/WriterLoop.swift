@@ -1,14 +1,26 @@
-/// The writer thread's loop: one transaction per batch of waiting calls, one savepoint per call.
-struct WriterLoop {
-    let connection: Connection
-    let queue: WriteQueue
+/// The writer's batches: one transaction per batch of waiting calls, one savepoint per call.
+///
+/// `@unchecked Sendable`: the connection is used only by whoever holds the queue's `running` flag
+/// — the writer thread or one leading caller — so never by two threads at once.
+final class WriterLoop: @unchecked Sendable {
+    private var connection: Connection?
+    private let queue: WriteQueue
     /// Called after each commit that changed a row.
-    let committed: @Sendable () -> Void
+    private let committed: @Sendable () -> Void
 
+    init(connection: Connection, queue: WriteQueue, committed: @escaping @Sendable () -> Void) {
+        self.connection = connection
+        self.queue = queue
+        self.committed = committed
+    }
+
+    /// The writer thread's loop; closes the connection once the queue is stopped and drained.
     func run() {
         while let first = queue.next(upTo: Writer.maxBatch) {
             runBatch(first)
+            queue.batchEnded()
         }
+        connection = nil
     }
 
     /// What became of one call's savepoint.
@@ -19,8 +31,12 @@ struct WriterLoop {
         case lost(QueueError)
     }
 
-    private func runBatch(_ first: [any WriteWork]) {
-        let db = connection
+    /// Runs `first` and the calls that join it in one transaction; the caller holds `running`.
+    func runBatch(_ first: [any WriteWork]) {
+        guard let db = connection else {
+            for work in first { work.finish(QueueError(.invalidState, "the queue is closed")) }
+            return
+        }
         do throws(QueueError) {
             try db.statement("BEGIN IMMEDIATE").run()
         } catch {
