@@ -36,18 +36,10 @@ extension Connection {
 
     /// Appends validated files (with their decoded digests) to a live job; a complete group
     /// becomes suspended again, since it has work to do.
-    /// - Throws: `invalidArgument` if a local path is already used by a live file of the queue.
+    /// - Throws: `invalidArgument` if a local path is already used by a live file of the queue
+    ///   (the unique index `files_live_local_path` says so, the call's earlier inserts roll back).
     func addFiles(_ files: [FileSpec], digests: [[UInt8]?], to jobID: JobID, in groupID: GroupID, at now: Int64) throws(QueueError) {
         let (group, job) = try liveJob(group: groupID, job: jobID)
-        // The state list is spelled as in the partial index files_live_local_path, so the index serves it.
-        let taken = try statement("SELECT 1 FROM files WHERE local_path = ? AND state NOT IN ('retained', 'discarded')")
-        for (index, file) in files.enumerated() {
-            try taken.bind(.text(file.local))
-            if try taken.step() {
-                throw QueueError(.invalidArgument, "file \(index): local path \(file.local) is already used by a file in the queue", value: file.local)
-            }
-            taken.reset()
-        }
         let next = try statement("SELECT coalesce(max(position) + 1, 0) FROM files WHERE job_id = ?").bind(.integer(job))
         _ = try next.step()
         let first = next.int(0)
@@ -57,7 +49,14 @@ extension Connection {
         for (offset, file) in files.enumerated() {
             try insert.bind(.integer(job), .int(first + offset), .text(file.remote), .text(file.local),
                             .optional(file.sizeHint.map(Int64.init)), digests[offset].map(SQLValue.blob) ?? .null)
-            try insert.run()
+            do throws(QueueError) {
+                try insert.run()
+            } catch where error.sqliteResultCode == Connection.uniqueConstraint {
+                // The unique index files_live_local_path refused it: the files before it were inserted
+                // and roll back with the call.
+                throw QueueError(.invalidArgument, "file \(offset): local path \(file.local) is already used by a file in the queue",
+                                 value: file.local)
+            }
             insert.reset()
         }
         var state = group.state
@@ -117,6 +116,9 @@ extension Connection {
         try EventLog.record(self, .jobCancelled, group: group.rowID, job: job, state: state, detail: outcome.summary, at: now)
         return outcome
     }
+
+    /// SQLITE_CONSTRAINT_UNIQUE: an insert that a unique index refused.
+    static let uniqueConstraint: Int32 = 2067
 
     static let fileColumns = """
         SELECT position, remote_url, local_path, size_hint, sha256, state, bytes_total, bytes_done FROM files
