@@ -145,6 +145,8 @@ final class Store: Sendable {
         }
         try connection.execute("PRAGMA synchronous = \(synchronous(durability))")
         try connection.execute("PRAGMA foreign_keys = ON")
+        // Savepoints of a batch keep their undo pages in memory, not in a temporary file.
+        try connection.execute("PRAGMA temp_store = MEMORY")
         _ = bgcopy_sqlite_db_config_flag(connection.handle, SQLITE_DBCONFIG_DEFENSIVE, 1)
         _ = bgcopy_sqlite_db_config_flag(connection.handle, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0)
     }

@@ -22,6 +22,9 @@ final class Writer: Sendable {
     private let queue: WriteQueue
     private let loop: WriterLoop
     private let finished = DispatchSemaphore(value: 0)
+    /// The writer thread, compared by identity only (so `nonisolated(unsafe)` is safe): closing the
+    /// store from it must not wait for itself.
+    nonisolated(unsafe) private let thread: Thread
 
     /// Starts the writer thread, which takes over `connection` (configured and migrated).
     /// `committed` runs on the writer thread after every successful commit.
@@ -36,18 +39,18 @@ final class Writer: Sendable {
             finished.signal()
         }
         thread.name = "BackgroundCopy.Writer"
+        self.thread = thread
         thread.start()
     }
 
     /// Lets queued calls finish, then stops the thread and closes the connection.
     func close() {
         queue.stop()
-        if !Thread.current.isWriter { finished.wait() }
+        if Thread.current !== thread { finished.wait() }
     }
 
     /// Runs `body` in the next batch and blocks until that batch has committed.
     func write<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
-        precondition(!Thread.current.isWriter, "a store write was issued from inside another write")
         let result = withoutActuallyEscaping(body) { escapable -> Result<T, QueueError> in
             let done = DispatchSemaphore(value: 0)
             let slot = ResultSlot<T>()
@@ -82,11 +85,6 @@ private final class ResultSlot<T>: @unchecked Sendable {
     var value: Result<T, QueueError>?
 }
 
-extension Thread {
-    /// Whether this is a store's writer thread, where a nested store write would wait for itself.
-    var isWriter: Bool { name == "BackgroundCopy.Writer" }
-}
-
 /// The calls waiting for the writer, who is running a batch, and the flag that stops the writer.
 final class WriteQueue: @unchecked Sendable {
     // `@unchecked Sendable`: `pending`, `running` and `stopping` are only touched with `condition` locked.
@@ -110,7 +108,8 @@ final class WriteQueue: @unchecked Sendable {
     func batchEnded() {
         condition.lock()
         running = false
-        condition.broadcast()
+        // Only a waiting call, or a stop, needs the writer thread awake.
+        if head < pending.count || stopping { condition.broadcast() }
         condition.unlock()
     }
 

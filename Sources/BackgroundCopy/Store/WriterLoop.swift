@@ -51,6 +51,19 @@ final class WriterLoop: @unchecked Sendable {
         var waiting = first[...]
         while true {
             while let work = waiting.popFirst() {
+                if performed.isEmpty {
+                    // The first call needs no savepoint: if it throws, nothing else has run yet, so the
+                    // whole transaction rolls back and the calls still waiting start a new one.
+                    guard work.perform(db) else {
+                        rollBack(db)
+                        work.finish(nil)
+                        queue.requeue(Array(waiting))
+                        return
+                    }
+                    db.releaseStatements()
+                    performed.append(work)
+                    continue
+                }
                 if case .lost(let error) = step(work, db) {
                     abandon(performed + [work], because: error, db)
                     queue.requeue(Array(waiting))
@@ -103,9 +116,13 @@ final class WriterLoop: @unchecked Sendable {
     /// Rolls the batch back and fails every call in `performed` with `error` (a call whose body threw
     /// keeps its own error).
     private func abandon(_ performed: [any WriteWork], because error: QueueError, _ db: Connection) {
+        rollBack(db)
+        for work in performed { work.finish(error) }
+    }
+
+    private func rollBack(_ db: Connection) {
         db.releaseStatements()
         if db.inTransaction { try? db.statement("ROLLBACK").run() }
         db.releaseStatements()
-        for work in performed { work.finish(error) }
     }
 }
