@@ -20,7 +20,7 @@ struct TransferEngine: Sendable {
 
     func run() async throws(QueueError) {
         let lock = try EngineLock(database: core.store.path)
-        try TransferRecovery(core: core).run()
+        try Reconciler(core: core).recoverTransfers()
         let client = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: HTTPTransport.clientConfiguration(connectTimeout: core.configuration.connectTimeout,

@@ -126,8 +126,8 @@ struct TransferWorker: Sendable {
             let held = sink.position.offset
             let synced = (try? fileSystem.fsync(file)) != nil
             if try context.ledger.release(claim.fileRowID, bytesDone: synced ? held : nil) == .discarded {
-                _ = FileEffect.apply([FileEffect(fileRowID: claim.fileRowID, action: .removeTemp, tempPath: claim.tempPath,
-                                                 localPath: claim.local)], core: context.core)
+                Reconciler(core: context.core).apply([FileEffect(fileRowID: claim.fileRowID, action: .removeTemp,
+                                                                 tempPath: claim.tempPath, localPath: claim.local)])
             }
             return
         }

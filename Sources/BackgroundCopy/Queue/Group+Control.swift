@@ -72,13 +72,13 @@ extension Group {
         let outcome = try core.store.write { db throws(QueueError) in
             let row = try core.liveGroup(db, id)
             let outcome = try Cancellation(scope: .group(row.rowID), now: now).run(db)
-            if Mutant.unlinkBeforeCancelCommit.isActive { _ = FileEffect.apply(outcome.effects, core: core) }
+            if Mutant.unlinkBeforeCancelCommit.isActive { Reconciler(core: core).apply(outcome.effects) }
             try db.statement("UPDATE groups SET state = 'cancelled', cancelled_at = ?, modified_at = ? WHERE id = ?")
                 .bind(.integer(now), .integer(now), .integer(row.rowID)).run()
             try EventLog.record(db, .cancelled, group: row.rowID, state: .cancelled, detail: outcome.summary, at: now)
             return outcome
         }
-        _ = FileEffect.apply(outcome.effects, core: core)
+        Reconciler(core: core).apply(outcome.effects)
         core.logger.info("group cancelled", metadata: ["group": "\(id)", "files": "\(outcome.summary)"])
     }
 }

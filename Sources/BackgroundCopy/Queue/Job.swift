@@ -131,7 +131,7 @@ public struct Job: Sendable, Hashable, Identifiable {
             try EventLog.record(db, .jobCancelled, group: group.rowID, job: job, state: state, detail: outcome.summary, at: now)
             return outcome
         }
-        _ = FileEffect.apply(outcome.effects, core: core)
+        Reconciler(core: core).apply(outcome.effects)
     }
 
     static let fileColumns = """
