@@ -20,9 +20,11 @@ struct EngineContext: Sendable {
     }
 
     /// How long to wait before retry number `retries` (1-based): the group's delay doubled per
-    /// retry, capped, ±10 % jitter; never less than what the server asked for.
+    /// retry, capped, ±10 % jitter; never less than what the server asked for, nor than the
+    /// configuration's floor.
     func retryDelay(groupDelayMilliseconds: Int64, retries: Int, serverAsked: Duration?) -> Duration {
-        let base = Double(max(groupDelayMilliseconds, settings.minimumRetryDelay.milliseconds))
+        let minimum = max(settings.minimumRetryDelay, settings.retryDelayFloor)
+        let base = Double(max(groupDelayMilliseconds, minimum.milliseconds))
         let cap = Double(max(settings.maximumRetryDelay.milliseconds, groupDelayMilliseconds))
         let doubled = min(cap, base * pow2(max(0, retries - 1)))
         let jittered = doubled * Double.random(in: 0.9...1.1)

@@ -7,8 +7,9 @@ import Darwin
 #endif
 
 /// The one owner of temp files (DESIGN.md, Architecture and Durability steps 4–5): it applies the
-/// file-system effects that follow a committed cancel, and makes the file system agree with the
-/// database when a queue is opened or an engine starts.
+/// file-system effects that follow a committed cancel, removes the temp file of a file that failed
+/// for good, and makes the file system agree with the database when a queue is opened or an engine
+/// starts.
 ///
 /// Recovery never aborts an open: a temp file it cannot inspect or repair (a symbolic link, a
 /// directory, a path it may not read) puts its file in `error` and its group in `error` with a
@@ -35,6 +36,7 @@ struct Reconciler {
                     try fileSystem.unlink(effect.tempPath)
                 case .finishRename:
                     if try fileSystem.kind(of: effect.tempPath) == .regular {
+                        try publish(effect.tempPath)
                         try fileSystem.rename(effect.tempPath, to: effect.localPath)
                     }
                 }
@@ -52,6 +54,13 @@ struct Reconciler {
             }
         }
         return done
+    }
+
+    /// Removes the temp file of a file that failed for good with nothing worth keeping in it (a
+    /// SHA-256 mismatch, a 404): it would otherwise stay in the user's directory as long as the
+    /// group is in error. A resume creates it again.
+    func removeFailedTemp(fileRowID: Int64, tempPath: String, localPath: String) {
+        apply([FileEffect(fileRowID: fileRowID, action: .removeTemp, tempPath: tempPath, localPath: localPath)])
     }
 
     // MARK: Recovery on open
@@ -133,6 +142,7 @@ struct Reconciler {
         }
         let temp = try file.temp.flatMap { path throws(QueueError) in try fileSystem.metadata(of: path) }
         if let path = file.temp, let temp, let total = file.total, temp.size == UInt64(total) {
+            try publish(path)
             try fileSystem.rename(path, to: file.local)
             try fileSystem.fsyncDirectory(file.local.parentDirectory)
             try ledger.complete(file.id)
@@ -225,6 +235,13 @@ struct Reconciler {
                 .run()
             try EventLog.record(db, .groupError, group: group, job: job, fileIndex: index, state: .error, detail: message, at: now)
         }
+    }
+
+    /// Gives a verified temp file, about to be renamed into place, the mode of a new file.
+    private func publish(_ temp: String) throws(QueueError) {
+        let file = try fileSystem.open(temp, exclusive: false)
+        defer { fileSystem.close(file) }
+        try fileSystem.setMode(file, FileMode.newFile)
     }
 
     private static func describe(_ kind: FileKind?) -> String {
