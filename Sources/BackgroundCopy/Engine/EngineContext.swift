@@ -5,6 +5,9 @@ struct EngineContext: Sendable {
     let core: QueueCore
     let ledger: TransferLedger
     let transports: [String: any Transport]
+    /// Whether store steps wait out database failures that pass (``StoragePatience``): set by the
+    /// running engine, whose stop ends the wait; a worker driven directly tries each step once.
+    var waitsOutStorageFailures = false
 
     var fileSystem: any FileSystem { core.fileSystem }
     var settings: QueueManager.Configuration { core.configuration }

@@ -15,6 +15,9 @@ extension QueueError {
 /// the step is tried again after 50 ms, doubling up to 5 s, for as long as it takes — unless the
 /// engine is stopping, when one more try is all it gets and the failure is thrown (the file is
 /// then left to the recovery of the next open or engine start).
+///
+/// Only a running engine waits (``EngineContext/waitsOutStorageFailures``): a worker driven
+/// directly (the crash harness, whose faults may never clear) tries each step once.
 enum StoragePatience {
     /// The longest wait between two tries.
     static let maximumWait = Duration.seconds(5)
@@ -24,8 +27,10 @@ enum StoragePatience {
         min(maximumWait, .milliseconds(50 << min(attempt, 7)))
     }
 
-    /// Runs `step` until it succeeds or fails with anything but a passing storage failure.
-    static func run<T>(_ what: String, logger: Logger, _ step: () throws(QueueError) -> T) async throws(QueueError) -> T {
+    /// Runs `step` until it succeeds or fails with anything but a passing storage failure; with
+    /// `patient` false, once.
+    static func run<T>(_ what: String, logger: Logger, patient: Bool = true, _ step: () throws(QueueError) -> T) async throws(QueueError) -> T {
+        guard patient else { return try step() }
         var attempt = 0
         while true {
             do throws(QueueError) {
@@ -44,8 +49,8 @@ enum StoragePatience {
 }
 
 extension EngineContext {
-    /// Runs a store step through ``StoragePatience``.
+    /// Runs a store step through ``StoragePatience`` (once, unless ``waitsOutStorageFailures``).
     func patiently<T>(_ what: String, _ step: () throws(QueueError) -> T) async throws(QueueError) -> T {
-        try await StoragePatience.run(what, logger: logger, step)
+        try await StoragePatience.run(what, logger: logger, patient: waitsOutStorageFailures, step)
     }
 }

@@ -33,7 +33,8 @@ struct TransferEngine: Sendable {
         transports["http"] = http
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
-        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports)
+        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
+                                    waitsOutStorageFailures: true)
         core.logger.info("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         do throws(QueueError) {
             try await loop(context)

@@ -22,10 +22,10 @@ struct TransferWorker: Sendable {
 
     var fileSystem: any FileSystem { context.fileSystem }
 
-    /// Runs the transfer to its end: complete, waiting for a retry, failed, or stopped. Never
-    /// leaves the file claimed while the engine runs: a database that is busy or full is waited out
-    /// (``StoragePatience``), and only an engine that stops meanwhile leaves the file `transferring`
-    /// for the recovery of the next open or engine start.
+    /// Runs the transfer to its end: complete, waiting for a retry, failed, or stopped. In a
+    /// running engine it never leaves the file claimed: a database that is busy or full is waited
+    /// out (``StoragePatience``), and only an engine that stops meanwhile leaves the file
+    /// `transferring` for the recovery of the next open or engine start.
     func run() async {
         var file: OpenFile?
         var directory: OpenFile?
