@@ -12,6 +12,10 @@ public enum Fault: Sendable, Hashable {
     case status(Int, retryAfter: String? = nil)
     /// Ignores `Range`: a range request gets `200` and the whole body.
     case ignoreRange
+    /// Ignores `Range` and sends the head with the full `Content-Length`, then closes the
+    /// connection after `bytes` body bytes: a download that restarts from zero every time and
+    /// never gets further.
+    case truncateIgnoringRange(bytes: Int)
     /// Every request gets a new version of the content first: its ETag and Last-Modified change, and
     /// its bytes too (the seed is mixed with the version). The version stays after the fault ends.
     case changeETag
@@ -37,4 +41,14 @@ public enum Fault: Sendable, Hashable {
     /// Answers `401` with `WWW-Authenticate: Basic realm="loopback"` unless the request carries
     /// exactly this `Authorization` value; a request that does is served as usual.
     case requireAuthorization(String)
+}
+
+extension Fault {
+    /// Whether the fault makes the server answer a range request with the whole body.
+    var ignoresRange: Bool {
+        switch self {
+        case .ignoreRange, .truncateIgnoringRange: true
+        default: false
+        }
+    }
 }

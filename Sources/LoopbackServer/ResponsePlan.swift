@@ -92,7 +92,7 @@ struct ResponsePlan {
 
         // Which part of the content: Range, unless ignored or If-Range names another version.
         var rangeHeader = headers.first(name: "Range")
-        if fault == .ignoreRange { rangeHeader = nil }
+        if fault?.ignoresRange == true { rangeHeader = nil }
         if let validator = headers.first(name: "If-Range")?.trimmingWhitespace(),
            validator != content.etag && validator != content.lastModified {
             rangeHeader = nil
@@ -113,7 +113,7 @@ struct ResponsePlan {
         plan.content = content
         plan.headers.add(name: "ETag", value: content.etag)
         plan.headers.add(name: "Last-Modified", value: content.lastModified)
-        if fault != .ignoreRange { plan.headers.add(name: "Accept-Ranges", value: "bytes") }
+        if fault?.ignoresRange != true { plan.headers.add(name: "Accept-Ranges", value: "bytes") }
         plan.headers.add(name: "Content-Type", value: "application/octet-stream")
 
         // Framing, and how to misbehave.
@@ -127,7 +127,7 @@ struct ResponsePlan {
             plan.headers.add(name: "Content-Length", value: String(plan.body.count))
         }
         switch fault {
-        case .closeAfter(let bytes): plan.delivery = .closeAfter(max(0, bytes))
+        case .closeAfter(let bytes), .truncateIgnoringRange(let bytes): plan.delivery = .closeAfter(max(0, bytes))
         case .trickle(let rate): plan.delivery = .trickle(bytesPerSecond: max(1, rate))
         case .stall: plan.delivery = .stall
         case .endless where plan.status.code != 416: plan.delivery = .endless

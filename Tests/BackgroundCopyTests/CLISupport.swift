@@ -121,6 +121,9 @@ final class CLIProcess: Sendable {
     /// Sends SIGINT, as Ctrl-C would.
     func interrupt() { kill(pid, SIGINT) }
 
+    /// Sends SIGTERM, as `kill` or `timeout` would.
+    func terminate() { kill(pid, SIGTERM) }
+
     /// Waits for the process to exit (killing it after `timeout`) and returns what it left.
     func finish(timeout: Duration = .seconds(60)) async -> CLIResult {
         let watchdog = Task { [pid] in

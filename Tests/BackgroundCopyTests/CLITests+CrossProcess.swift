@@ -12,6 +12,7 @@ struct CLICrossProcessTests {
         var configuration = QueueManager.Configuration()
         configuration.backgroundBytesPerSecond = 512 << 10
         configuration.minimumRetryDelay = .milliseconds(50)
+        configuration.retryDelayFloor = .zero
         configuration.checkpointBytes = 64 << 10
         configuration.checkpointInterval = .milliseconds(200)
         configuration.transports["file"] = FileTransport(fileSystem: PosixFileSystem(), chunkSize: 64 << 10)

@@ -76,6 +76,7 @@ extension Scratch {
         var configuration = QueueManager.Configuration()
         configuration.changePollInterval = .milliseconds(50)
         configuration.minimumRetryDelay = .milliseconds(50)
+        configuration.retryDelayFloor = .zero
         configuration.checkpointBytes = 64 << 10
         configuration.checkpointInterval = .milliseconds(100)
         if let transport {

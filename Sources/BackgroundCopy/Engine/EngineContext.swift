@@ -5,6 +5,9 @@ struct EngineContext: Sendable {
     let core: QueueCore
     let ledger: TransferLedger
     let transports: [String: any Transport]
+    /// Whether store steps wait out database failures that pass (``StoragePatience``): set by the
+    /// running engine, whose stop ends the wait; a worker driven directly tries each step once.
+    var waitsOutStorageFailures = false
 
     var fileSystem: any FileSystem { core.fileSystem }
     var settings: QueueManager.Configuration { core.configuration }
@@ -20,9 +23,11 @@ struct EngineContext: Sendable {
     }
 
     /// How long to wait before retry number `retries` (1-based): the group's delay doubled per
-    /// retry, capped, ±10 % jitter; never less than what the server asked for.
+    /// retry, capped, ±10 % jitter; never less than what the server asked for, nor than the
+    /// configuration's floor.
     func retryDelay(groupDelayMilliseconds: Int64, retries: Int, serverAsked: Duration?) -> Duration {
-        let base = Double(max(groupDelayMilliseconds, settings.minimumRetryDelay.milliseconds))
+        let minimum = max(settings.minimumRetryDelay, settings.retryDelayFloor)
+        let base = Double(max(groupDelayMilliseconds, minimum.milliseconds))
         let cap = Double(max(settings.maximumRetryDelay.milliseconds, groupDelayMilliseconds))
         let doubled = min(cap, base * pow2(max(0, retries - 1)))
         let jittered = doubled * Double.random(in: 0.9...1.1)

@@ -20,7 +20,9 @@ struct TransferEngine: Sendable {
 
     func run() async throws(QueueError) {
         let lock = try EngineLock(database: core.store.path)
-        try TransferRecovery(core: core).run()
+        try await StoragePatience.run("recover transfers", logger: core.logger) { () throws(QueueError) in
+            try Reconciler(core: core).recoverTransfers()
+        }
         let client = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: HTTPTransport.clientConfiguration(connectTimeout: core.configuration.connectTimeout,
@@ -31,7 +33,8 @@ struct TransferEngine: Sendable {
         transports["http"] = http
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
-        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports)
+        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
+                                    waitsOutStorageFailures: true)
         core.logger.info("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         do throws(QueueError) {
             try await loop(context)
@@ -62,8 +65,12 @@ struct TransferEngine: Sendable {
             for await _ in commits { continuation.yield(.tick) }
         }
         var running: [Int64: Running] = [:]
-        var seen = try core.store.changeStamp()
+        var seen = try await StoragePatience.run("read the change stamp", logger: core.logger) { () throws(QueueError) in
+            try core.store.changeStamp()
+        }
         var failure: QueueError?
+        // After a database failure that passes (busy, full), the next look waits for this instant.
+        var backoff: (until: ContinuousClock.Instant, failures: Int)?
         func fill() throws(QueueError) {
             while running.count < core.configuration.maxConcurrentTransfers {
                 let backgroundBusy = running.values.contains { $0.claim.priority != .foreground }
@@ -79,21 +86,36 @@ struct TransferEngine: Sendable {
                 running[claim.fileRowID] = Running(claim: claim, task: task)
             }
         }
+        func look(_ signal: Signal) throws(QueueError) {
+            switch signal {
+            case .finished(let id):
+                running[id] = nil
+                if backoff == nil { try fill() }
+            case .tick:
+                if let pause = backoff, ContinuousClock.now < pause.until { return }
+                let stamp = try core.store.changeStamp()
+                let retryDue = try context.ledger.nextRetry().map { $0 <= core.now() } ?? false
+                guard stamp != seen || retryDue || backoff != nil else { return }
+                seen = stamp
+                for id in try context.ledger.stale(Array(running.keys)) { running[id]?.task.cancel() }
+                try preempt(&running, context)
+                try fill()
+            }
+        }
         do throws(QueueError) {
-            try fill()
+            backoff = (.now, 0)
+            continuation.yield(.tick)  // the first look, at once
             for await signal in signals {
-                switch signal {
-                case .finished(let id):
-                    running[id] = nil
-                    try fill()
-                case .tick:
-                    let stamp = try core.store.changeStamp()
-                    let retryDue = try context.ledger.nextRetry().map { $0 <= core.now() } ?? false
-                    guard stamp != seen || retryDue else { continue }
-                    seen = stamp
-                    for id in try context.ledger.stale(Array(running.keys)) { running[id]?.task.cancel() }
-                    try preempt(&running, context)
-                    try fill()
+                do throws(QueueError) {
+                    try look(signal)
+                    if case .tick = signal { backoff = nil }
+                } catch where error.isPassingStorageFailure {
+                    // Busy past the timeout, or full: not a reason to stop. Look again later.
+                    let failures = (backoff?.failures ?? 0) + 1
+                    if failures == 1 || failures.isMultiple(of: 20) {
+                        core.logger.warning("database failure in the scheduler, will try again", metadata: ["error": "\(error)"])
+                    }
+                    backoff = (.now + StoragePatience.wait(after: failures - 1), failures)
                 }
             }
         } catch {

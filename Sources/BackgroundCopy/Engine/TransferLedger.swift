@@ -94,12 +94,15 @@ package struct TransferLedger: Sendable {
     }
 
     /// Commits durable progress (after the temp file was fsynced). Returns `false` if the file is
-    /// no longer claimed (its group was suspended or cancelled): the transfer must stop.
-    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?) throws(QueueError) -> Bool {
+    /// no longer claimed (its group was suspended or cancelled): the transfer must stop. Only bytes
+    /// beyond both the committed count and `progressAbove` (what the file held before a restart
+    /// from zero) count as progress: they reset the retry count and the no-progress clock.
+    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+                            progressAbove: UInt64 = 0) throws(QueueError) -> Bool {
         let now = core.now()
         return try core.store.write { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
-            let advanced = bytesDone > owner.bytesDone
+            let advanced = bytesDone > max(owner.bytesDone, progressAbove)
             try db.statement("""
                 UPDATE files SET bytes_done = ?, bytes_total = coalesce(?, bytes_total), validator = coalesce(?, validator),
                        retries = CASE WHEN ? THEN 0 ELSE retries END

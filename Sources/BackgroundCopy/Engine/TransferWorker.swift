@@ -20,30 +20,46 @@ struct TransferWorker: Sendable {
     let claim: Claim
     let throttle: Throttle?
 
-    private var fileSystem: any FileSystem { context.fileSystem }
+    var fileSystem: any FileSystem { context.fileSystem }
 
-    /// Runs the transfer to its end: complete, waiting for a retry, failed, or stopped.
+    /// Runs the transfer to its end: complete, waiting for a retry, failed, or stopped. In a
+    /// running engine it never leaves the file claimed: a database that is busy or full is waited
+    /// out (``StoragePatience``), and only an engine that stops meanwhile leaves the file
+    /// `transferring` for the recovery of the next open or engine start.
     func run() async {
         var file: OpenFile?
         var directory: OpenFile?
+        var sink: TransferSink?
+        var failure: QueueError?
         do throws(QueueError) {
             let folder = try fileSystem.openDirectory(claim.local.parentDirectory)
             directory = folder
-            let (opened, offset) = try openTemp(in: folder)
+            let (opened, offset) = try await openTemp(in: folder)
             file = opened
-            let sink = TransferSink(claim: claim, file: opened, offset: offset, context: context,
-                                    throttle: claim.priority == .foreground ? nil : throttle)
+            let throttle = claim.priority == .foreground ? nil : self.throttle
+            let started = TransferSink(claim: claim, file: opened, offset: offset, context: context, throttle: throttle)
+            sink = started
             let transport = try context.transport(for: claim.remote)
             let request = TransferRequest(remote: claim.remote, offset: offset, validator: offset > 0 ? claim.validator : nil,
                                           headers: claim.headers, groupID: claim.groupID)
-            do throws(QueueError) {
-                try await transport.fetch(request, into: sink)
-                try finish(sink, file: opened, directory: folder)
-            } catch {
-                try handle(error, sink: sink, file: opened)
+            if let watch = LowSpeedWatch(settings: context.settings, throttle: throttle) {
+                try await watch.run(started, remote: claim.remote) { () async throws(QueueError) in
+                    try await transport.fetch(request, into: started)
+                }
+            } else {
+                try await transport.fetch(request, into: started)
             }
+            try await finish(started, file: opened, directory: folder)
         } catch {
-            try? settle(error)
+            failure = error
+        }
+        if let failure {
+            do throws(QueueError) {
+                try await handle(failure, sink: sink, file: file)
+            } catch {
+                context.logger.warning("engine stopped before the failure was recorded; the next start recovers the file",
+                                       metadata: ["file": "\(claim.local)", "error": "\(error)"])
+            }
         }
         if let file { fileSystem.close(file) }
         if let directory { fileSystem.close(directory) }
@@ -51,12 +67,12 @@ struct TransferWorker: Sendable {
 
     /// Opens the temp file: an existing one is cut back to the committed bytes (anything after
     /// them was never acknowledged); a missing one is created, and committed bytes start over.
-    private func openTemp(in directory: OpenFile) throws(QueueError) -> (OpenFile, UInt64) {
+    private func openTemp(in directory: OpenFile) async throws(QueueError) -> (OpenFile, UInt64) {
         let name = claim.tempPath.lastComponent
         if let metadata = try fileSystem.metadata(of: claim.tempPath) {
             let file = try fileSystem.open(name, in: directory, exclusive: false)
             guard metadata.size >= claim.bytesDone else {
-                try context.ledger.discardProgress(claim.fileRowID)
+                try await discardProgress()
                 try fileSystem.truncate(file, to: 0)
                 return (file, 0)
             }
@@ -64,14 +80,14 @@ struct TransferWorker: Sendable {
             if metadata.size > claim.bytesDone { try fileSystem.truncate(file, to: claim.bytesDone) }
             return (file, claim.bytesDone)
         }
-        if claim.bytesDone > 0 { try context.ledger.discardProgress(claim.fileRowID) }
+        if claim.bytesDone > 0 { try await discardProgress() }
         let file = try fileSystem.open(name, in: directory, exclusive: true)
         try fileSystem.fsyncDirectory(directory)
         return (file, 0)
     }
 
     /// Every byte is in: make it durable, check it, and move it into place.
-    private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenFile) throws(QueueError) {
+    private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenFile) async throws(QueueError) {
         let (held, total, _) = sink.position
         try fileSystem.fsync(file)
         if let total, held != total {
@@ -84,7 +100,12 @@ struct TransferWorker: Sendable {
                                  value: claim.remote)
             }
         }
-        guard try context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held) else { throw TransferSink.stopped }
+        // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
+        try fileSystem.setMode(file, FileMode.newFile)
+        let finalizing = try await context.patiently("finalize") { () throws(QueueError) -> Bool in
+            try context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held)
+        }
+        guard finalizing else { throw TransferSink.stopped }
         if Mutant.completeBeforeRename.isActive { try context.ledger.complete(claim.fileRowID) }
         do throws(QueueError) {
             try fileSystem.rename(claim.tempPath.lastComponent, to: claim.local.lastComponent, in: directory)
@@ -94,8 +115,9 @@ struct TransferWorker: Sendable {
         }
         if !Mutant.skipRenameDirectoryFsync.isActive { try fileSystem.fsyncDirectory(directory) }
         if Mutant.completeBeforeRename.isActive { return }
+        // Renamed: from here on only `complete` may follow, however long the database needs.
         do throws(QueueError) {
-            try context.ledger.complete(claim.fileRowID)
+            try await context.patiently("complete") { () throws(QueueError) in try context.ledger.complete(claim.fileRowID) }
         } catch where error.code == .invalidState {
             return  // cancelled while finalizing: the file is retained where it now is
         }
@@ -115,73 +137,5 @@ struct TransferWorker: Sendable {
             offset += UInt64(count)
         }
         return Array(hasher.finalize())
-    }
-
-    /// A fetch or finish failed: stop, retry later, or fail the file, as the error says.
-    private func handle(_ error: QueueError, sink: TransferSink, file: OpenFile) throws(QueueError) {
-        if error == TransferSink.stopped {
-            // Keep what is on disk: fsync it and hand the file back with that count. If the file
-            // was cancelled — possibly before this worker created its temp file, after the cancel's
-            // own clean-up ran — remove the temp file now rather than at the next open.
-            let held = sink.position.offset
-            let synced = (try? fileSystem.fsync(file)) != nil
-            if try context.ledger.release(claim.fileRowID, bytesDone: synced ? held : nil) == .discarded {
-                _ = FileEffect.apply([FileEffect(fileRowID: claim.fileRowID, action: .removeTemp, tempPath: claim.tempPath,
-                                                 localPath: claim.local)], core: context.core)
-            }
-            return
-        }
-        if error.code == .validationFailed {
-            try context.ledger.discardProgress(claim.fileRowID)
-            try fileSystem.truncate(file, to: 0)
-            return try settle(error)
-        }
-        if let code = error.systemError, Self.noSpace.contains(code) {
-            // Out of room (refused before the disk filled, or the disk filled): give the space back.
-            try context.ledger.discardProgress(claim.fileRowID)
-            try fileSystem.truncate(file, to: 0)
-            try? fileSystem.unlink(claim.tempPath)
-            return try settle(error)
-        }
-        // A network failure keeps the bytes received so far. A failed fsync is never retried
-        // (DESIGN.md, Durability 7): the next attempt cuts the temp file back to the last checkpoint.
-        if error.code == .transfer, error.isTransient, (try? fileSystem.fsync(file)) != nil {
-            _ = try? sink.commit(bytes: nil, sync: false)
-        }
-        try settle(error)
-    }
-
-    /// Records a failure that needs no file clean-up: a transient one waits for a retry unless the
-    /// group has made no progress for its no-progress timeout; anything else fails the file.
-    private func settle(_ error: QueueError) throws(QueueError) {
-        guard error != TransferSink.stopped else {
-            try context.ledger.release(claim.fileRowID)
-            return
-        }
-        if Self.isTransient(error) {
-            let (progressAt, timeout, delay) = try context.ledger.lastProgress(ofGroup: claim.groupRowID)
-            let now = context.core.now()
-            if timeout > 0, now - (progressAt ?? now) < timeout {
-                let wait = context.retryDelay(groupDelayMilliseconds: delay, retries: claim.retries + 1, serverAsked: error.retryAfter)
-                context.logger.info("transient failure, will retry",
-                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error.message)"])
-                if try context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds) { return }
-            }
-        }
-        context.logger.warning("file failed", metadata: ["file": "\(claim.local)", "error": "\(error.message)"])
-        _ = try context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
-    }
-
-    /// `errno` values that mean the file system has no room for the file.
-    static let noSpace: Set<Int32> = [ENOSPC, EDQUOT]
-
-    /// Network-side failures and local I/O errors are worth a retry, except a full or read-only
-    /// disk and a local directory that passes through a symbolic link.
-    static func isTransient(_ error: QueueError) -> Bool {
-        if error.code == .fileSystem {
-            guard let code = error.systemError else { return true }
-            return !noSpace.contains(code) && code != EROFS && code != ELOOP
-        }
-        return error.isTransient
     }
 }

@@ -73,11 +73,21 @@ protocol FileSystem: Sendable {
     /// Bytes the calling process may still write on the file system holding the directory `path`
     /// (`statvfs`: available blocks times the fragment size).
     func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64
+    /// Sets the permission bits of the open file (`fchmod`).
+    func setMode(_ file: OpenFile, _ mode: UInt32) throws(QueueError)
+}
+
+/// Permission bits of the files the library makes.
+enum FileMode {
+    /// What a new file would get from `open(…, 0666)` under the process's umask: the mode of a
+    /// finished download. Temp files are 0600 until they are renamed into place.
+    static var newFile: UInt32 { 0o666 & ~PosixFileSystem.creationMask }
 }
 
 /// Defaults for test doubles that wrap the real file system by path: the directory-relative calls
 /// fall back to the path-based ones (so a double's faults and hooks still apply), and
-/// ``FileSystem/openDirectory(_:)`` and ``FileSystem/freeSpace(inDirectory:)`` ask the real one.
+/// ``FileSystem/openDirectory(_:)``, ``FileSystem/freeSpace(inDirectory:)`` and
+/// ``FileSystem/setMode(_:_:)`` ask the real one.
 /// ``PosixFileSystem`` implements every call itself.
 extension FileSystem {
     func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
@@ -98,6 +108,10 @@ extension FileSystem {
 
     func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64 {
         try PosixFileSystem().freeSpace(inDirectory: path)
+    }
+
+    func setMode(_ file: OpenFile, _ mode: UInt32) throws(QueueError) {
+        try PosixFileSystem().setMode(file, mode)
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -156,6 +158,25 @@ struct PosixFileSystem: FileSystem {
         guard retrying({ statvfs(path, &info) }) == 0 else { throw PosixFileSystem.failure("inspect file system of", path, errno) }
         return UInt64(info.f_bavail) &* UInt64(info.f_frsize)
     }
+
+    func setMode(_ file: OpenFile, _ mode: UInt32) throws(QueueError) {
+        guard retrying({ fchmod(file.descriptor, mode_t(mode)) }) == 0 else {
+            throw PosixFileSystem.failure("change the mode of", file.path, errno)
+        }
+    }
+
+    /// The process's umask, read once: from `/proc/self/status` where Linux gives it, else by
+    /// setting and restoring it (a moment in which another thread's new file would get 022).
+    static let creationMask: UInt32 = {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
+           let mask = UInt32(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8) {
+            return mask
+        }
+        let mask = umask(0o022)
+        _ = umask(mask)
+        return UInt32(mask)
+    }()
 
     static func failure(_ operation: String, _ path: String, _ code: Int32) -> QueueError {
         QueueError(.fileSystem, "\(operation) \(path) failed: \(String(cString: strerror(code)))", value: path, systemError: code)

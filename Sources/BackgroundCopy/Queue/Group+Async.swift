@@ -52,7 +52,7 @@ extension Group {
         let now = core.now()
         let outcome = try await core.store.write { [id, core] db throws(QueueError) in
             let outcome = try db.cancelGroup(id, at: now)
-            if Mutant.unlinkBeforeCancelCommit.isActive { _ = FileEffect.apply(outcome.effects, core: core) }
+            if Mutant.unlinkBeforeCancelCommit.isActive { Reconciler(core: core).apply(outcome.effects) }
             return outcome
         }
         cancelled(outcome)

@@ -38,7 +38,7 @@ extension Group {
         let now = core.now()
         let outcome = try core.store.write { [id, core] db throws(QueueError) in
             let outcome = try db.cancelGroup(id, at: now)
-            if Mutant.unlinkBeforeCancelCommit.isActive { _ = FileEffect.apply(outcome.effects, core: core) }
+            if Mutant.unlinkBeforeCancelCommit.isActive { Reconciler(core: core).apply(outcome.effects) }
             return outcome
         }
         cancelled(outcome)
@@ -46,7 +46,7 @@ extension Group {
 
     /// After a cancel committed: removes its temp files and logs it.
     func cancelled(_ outcome: Cancellation.Outcome) {
-        _ = FileEffect.apply(outcome.effects, core: core)
+        Reconciler(core: core).apply(outcome.effects)
         core.logger.info("group cancelled", metadata: ["group": "\(id)", "files": "\(outcome.summary)"])
     }
 }

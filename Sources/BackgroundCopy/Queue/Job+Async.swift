@@ -41,6 +41,6 @@ extension Job {
     public func cancel() async throws(QueueError) {
         let now = core.now()
         let outcome = try await core.store.write { [id, groupID] db throws(QueueError) in try db.cancelJob(id, in: groupID, at: now) }
-        _ = FileEffect.apply(outcome.effects, core: core)
+        Reconciler(core: core).apply(outcome.effects)
     }
 }

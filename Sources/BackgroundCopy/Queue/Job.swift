@@ -73,6 +73,6 @@ public struct Job: Sendable, Hashable, Identifiable {
     public func cancel() throws(QueueError) {
         let now = core.now()
         let outcome = try core.store.write { [id, groupID] db throws(QueueError) in try db.cancelJob(id, in: groupID, at: now) }
-        _ = FileEffect.apply(outcome.effects, core: core)
+        Reconciler(core: core).apply(outcome.effects)
     }
 }

@@ -19,8 +19,13 @@ extension QueueManager {
         public var allowedSchemes: Set<String> = ["http", "https", "file"]
         /// If not empty, every local path must lie under one of these absolute directories.
         public var allowedRoots: [String] = []
-        /// The smallest retry delay a group may set; 5 seconds by default (BITS' minimum).
+        /// The smallest retry delay a group may set; 5 seconds by default (BITS' minimum). The
+        /// engine never waits less than 1 second between tries, whatever this says, so a server
+        /// that always fails is not asked again and again without pause.
         public var minimumRetryDelay: Duration = .seconds(5)
+        /// The least the engine waits between tries of a file whatever ``minimumRetryDelay`` says:
+        /// 1 s. Only tests lower it.
+        var retryDelayFloor: Duration = .seconds(1)
         /// How long a call waits for another process's write transaction before it fails; 5 s by default.
         public var busyTimeout: Duration = .seconds(5)
         /// The SQLite VFS to open the database with; `nil` for SQLite's default. For fault injection.
@@ -47,6 +52,15 @@ extension QueueManager {
         public var connectTimeout: Duration = .seconds(10)
         /// How long an HTTP transfer may receive nothing before it fails (transiently); 60 s by default.
         public var readTimeout: Duration = .seconds(60)
+        /// The low-speed limit (curl's `--speed-limit`): a transfer that receives fewer than this
+        /// many bytes per second on average over ``lowSpeedTime`` fails transiently and is retried
+        /// after the group's retry delay, so a server that trickles or stalls gives way, and a
+        /// stalled background group lets the next one run. 1,024 by default; 0 turns it off. A
+        /// throttled transfer is held to at most half its share of ``backgroundBytesPerSecond``.
+        public var lowSpeedLimit: UInt64 = 1024
+        /// How long a transfer may stay below ``lowSpeedLimit`` (curl's `--speed-time`); 60 s by
+        /// default; zero turns the limit off.
+        public var lowSpeedTime: Duration = .seconds(60)
         /// The most redirects one download follows; 10 by default.
         public var maxRedirects: Int = 10
         /// The longest wait between retries however often a file failed; 1 hour by default.

@@ -49,12 +49,10 @@ public final class QueueManager: Sendable {
         self.path = path
         self.configuration = configuration
         self.core = QueueCore(store: store, configuration: configuration, fileSystem: fileSystem, logger: logger)
-        try Recovery(core: core).run()
-        if let lock = try? EngineLock(database: path) {
-            // No engine runs on this database: transfers it left half-done are ours to put back.
-            try TransferRecovery(core: core).run()
-            withExtendedLifetime(lock) {}
-        }
+        // With no engine running on this database, the transfers it left half-done are ours to put back.
+        let lock = try? EngineLock(database: path)
+        try Reconciler(core: core).recoverOnOpen(transfers: lock != nil)
+        withExtendedLifetime(lock) {}
     }
 
     /// Creates the file with mode 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.

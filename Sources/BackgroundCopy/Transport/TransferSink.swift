@@ -31,6 +31,12 @@ public final class TransferSink: Sendable {
         var lastCheckpoint: ContinuousClock.Instant
         /// Bytes written since free space was last looked at.
         var unchecked: UInt64 = 0
+        /// Bytes handed to ``write(_:)`` in this attempt, wherever they went: what the low-speed
+        /// limit measures.
+        var received: UInt64 = 0
+        /// A failure the engine decided on while the transport was fetching (the low-speed limit):
+        /// the next ``write(_:)`` throws it, and it replaces the error the transport ends with.
+        var verdict: QueueError?
     }
 
     /// How many bytes may be written between two looks at the free space.
@@ -70,7 +76,7 @@ public final class TransferSink: Sendable {
             return restart
         }
         if restart {
-            try commit(bytes: 0, sync: false)
+            try await commit(bytes: 0, sync: false)
             try context.fileSystem.truncate(file, to: 0)
         }
         if let total, total > offset { try ensureSpace(for: total - offset, announced: total) }
@@ -82,6 +88,7 @@ public final class TransferSink: Sendable {
     ///   cancelled); `transfer` if the source sends more than the size it announced, or (with
     ///   `ENOSPC`) when the disk would fill past the reserve; `fileSystem`.
     public func write<Bytes: Collection<UInt8>>(_ bytes: Bytes) async throws(QueueError) {
+        if let verdict { throw verdict }
         guard !Task.isCancelled else { throw TransferSink.stopped }
         if let throttle { try await throttle.take(bytes.count) }
         if state.withLock({ $0.unchecked >= Self.spaceCheckBytes }) {
@@ -99,10 +106,26 @@ public final class TransferSink: Sendable {
             try append(bytes, at: state.offset)
             state.offset = end
             state.unchecked += UInt64(bytes.count)
+            state.received += UInt64(bytes.count)
             return end - state.committed >= context.settings.checkpointBytes
                 || state.lastCheckpoint.duration(to: .now) >= context.settings.checkpointInterval
         }
-        if due { try commit(bytes: nil, sync: true) }
+        if due { try await commit(bytes: nil, sync: true) }
+    }
+
+    /// Bytes received in this attempt so far (re-fetched ones included).
+    var received: UInt64 {
+        state.withLock { $0.received }
+    }
+
+    /// The failure the engine decided on while the transport was fetching, if any.
+    var verdict: QueueError? {
+        state.withLock { $0.verdict }
+    }
+
+    /// Ends the transfer with `failure`: the next write throws it.
+    func fail(_ failure: QueueError) {
+        state.withLock { $0.verdict = failure }
     }
 
     /// Throws unless `count` more bytes fit on the temp file's file system with the reserve left free.
@@ -123,12 +146,17 @@ public final class TransferSink: Sendable {
     }
 
     /// Makes the bytes written so far durable and commits them; `bytes` overrides the count (a restart).
-    func commit(bytes: UInt64?, sync: Bool) throws(QueueError) {
+    /// Bytes below what the file held when this attempt began are not progress: a source that
+    /// restarts from zero each time does not hold off the no-progress timeout or the backoff. A
+    /// database that is busy or full is waited out (``StoragePatience``).
+    func commit(bytes: UInt64?, sync: Bool) async throws(QueueError) {
         if sync && !Mutant.skipCheckpointFsync.isActive { try context.fileSystem.fsync(file) }
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
-        guard try context.ledger.checkpoint(claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator) else {
-            throw TransferSink.stopped
+        let checkpointed = try await context.patiently("checkpoint") { () throws(QueueError) -> Bool in
+            try context.ledger.checkpoint(claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator,
+                                          progressAbove: claim.bytesDone)
         }
+        guard checkpointed else { throw TransferSink.stopped }
         state.withLock { state in
             state.committed = count
             state.lastCheckpoint = .now

@@ -70,6 +70,9 @@ struct EngineSession {
         var first: [GroupID: UInt64] = [:]
         var last: [GroupID: UInt64] = [:]
         var frame = LiveFrame()
+        func transferred() -> UInt64 {
+            last.reduce(0) { total, entry in total + (entry.value &- min(entry.value, first[entry.key] ?? 0)) }
+        }
         func sample(final: Bool) throws {
             frame = try LiveFrame.read(manager, scope: scope) { group in
                 if group.isActive || scope != nil { shown.insert(group.id) }
@@ -90,6 +93,11 @@ struct EngineSession {
                 last[group.id] = group.progress.bytesDone
             }
             guard !final else { return }
+            var sofar = outcome
+            sofar.groups = frame.groups
+            sofar.elapsed = started.duration(to: clock.now)
+            sofar.bytes = transferred()
+            trap.setFarewell(summaryLines(sofar, forced: true))
             if bars {
                 display.update(frame) { rates in header(frame, rate: rates.total(frame)) }
             } else {
@@ -117,10 +125,11 @@ struct EngineSession {
         if let engine, let error = await engine.value, outcome.engineError == nil { outcome.engineError = error }
         outcome.signal = trap.exitStatus
         try sample(final: true)
+        trap.setFarewell([])  // the summary below says it all
         outcome.groups = frame.groups
         outcome.elapsed = started.duration(to: clock.now)
-        outcome.bytes = last.reduce(0) { total, entry in total + (entry.value &- min(entry.value, first[entry.key] ?? 0)) }
-        let summary = summaryLines(outcome)
+        outcome.bytes = transferred()
+        let summary = summaryLines(outcome, forced: false)
         if bars {
             display.finish(frame, header: header(frame, rate: nil), summary: summary)
         } else {
@@ -137,12 +146,16 @@ struct EngineSession {
         return text + " (Ctrl-C stops)"
     }
 
-    private func summaryLines(_ outcome: Outcome) -> [String] {
+    /// The closing lines; `forced` for the ones a second signal prints before exiting at once.
+    private func summaryLines(_ outcome: Outcome, forced: Bool) -> [String] {
         let counts = "\(outcome.filesDone) file\(outcome.filesDone == 1 ? "" : "s") complete, "
             + "\(outcome.groupsDone) group\(outcome.groupsDone == 1 ? "" : "s") complete, "
             + "\(outcome.groupErrors) in error, \(Format.bytes(outcome.bytes)) transferred"
         var lines: [String]
-        if outcome.signal != nil {
+        if forced {
+            lines = ["bgcopy: stopped at once after \(Format.elapsed(outcome.elapsed)): " + counts
+                     + "; progress up to the last checkpoint is saved and the next `bgcopy run` resumes"]
+        } else if outcome.signal != nil {
             lines = ["bgcopy: interrupted after \(Format.elapsed(outcome.elapsed)): " + counts
                      + "; progress is saved and the next `bgcopy run` resumes"]
         } else if outcome.engineError != nil {

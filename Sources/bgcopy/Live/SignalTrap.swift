@@ -12,11 +12,14 @@ import Darwin
 
 /// Catches SIGINT (Ctrl-C) and SIGTERM through dispatch signal sources, so a live command can
 /// stop cleanly: the first signal runs the registered handlers (which cancel the engine task) and
-/// is remembered for the exit status; a second one exits at once.
+/// is remembered for the exit status; a second one (Ctrl-C twice, or `timeout` signalling the
+/// process and its group) exits at once, after printing the farewell lines the command left — its
+/// summary so far — and, on a terminal only, showing the cursor again.
 final class SignalTrap: Sendable {
     private struct State {
         var caught: Int32?
         var handlers: [@Sendable () -> Void] = []
+        var farewell: [String] = []
     }
 
     private let state = Mutex(State())
@@ -54,6 +57,11 @@ final class SignalTrap: Sendable {
         if already { handler() }
     }
 
+    /// Sets the lines printed if a second signal forces the exit.
+    func setFarewell(_ lines: [String]) {
+        state.withLock { $0.farewell = lines }
+    }
+
     /// Puts the default signal handling back.
     func restore() {
         for source in sources { source.cancel() }
@@ -62,13 +70,14 @@ final class SignalTrap: Sendable {
     }
 
     private func fire(_ number: Int32) {
-        let handlers: [@Sendable () -> Void]? = state.withLock { state in
-            guard state.caught == nil else { return nil }
+        let (handlers, farewell) = state.withLock { state -> ([@Sendable () -> Void]?, [String]) in
+            guard state.caught == nil else { return (nil, state.farewell) }
             state.caught = number
-            return state.handlers
+            return (state.handlers, [])
         }
         guard let handlers else {
-            Console.write(Terminal.showCursor)
+            if Console.isTerminal { Console.write(Terminal.showCursor + "\n") }
+            farewell.forEach(Console.line)
             exit(number == SIGTERM ? ExitStatus.terminated.rawValue : ExitStatus.interrupted.rawValue)
         }
         handlers.forEach { $0() }

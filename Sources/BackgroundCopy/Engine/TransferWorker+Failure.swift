@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension TransferWorker {
+    /// A transfer failed: stop, wait for a retry, or fail the file, as the error says. Every store
+    /// step waits out a busy or full database; this throws only when the engine stops meanwhile.
+    func handle(_ error: QueueError, sink: TransferSink?, file: OpenFile?) async throws(QueueError) {
+        let held = sink?.position.offset ?? 0
+        if error == TransferSink.stopped {
+            // Keep what is on disk: fsync it and hand the file back with that count. If the file
+            // was cancelled — possibly before this worker created its temp file, after the cancel's
+            // own clean-up ran — remove the temp file now rather than at the next open.
+            let synced = file.map { (try? fileSystem.fsync($0)) != nil } ?? false
+            let state = try await context.patiently("release") { () throws(QueueError) -> FileState? in
+                try context.ledger.release(claim.fileRowID, bytesDone: synced && sink != nil ? held : nil)
+            }
+            if state == .discarded { removeTemp() }
+            return
+        }
+        if error.isPassingStorageFailure {
+            // The database, not the transfer, failed: wait and try again, whatever the no-progress
+            // timeout says. What was written beyond the last checkpoint is cut off next time.
+            let wait = context.retryDelay(groupDelayMilliseconds: 0, retries: claim.retries + 1, serverAsked: nil)
+            context.logger.warning("database failure during a transfer, will retry",
+                                   metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
+            let now = context.core.now()
+            _ = try await context.patiently("retry later") { () throws(QueueError) -> Bool in
+                try context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
+            }
+            return
+        }
+        if error.code == .validationFailed {
+            try await discardProgress()
+            if let file { try? fileSystem.truncate(file, to: 0) }
+            try await settle(error)
+            if file != nil { removeTemp() }
+            return
+        }
+        if let code = error.systemError, Self.noSpace.contains(code) {
+            // Out of room (refused before the disk filled, or the disk filled): give the space back.
+            try await discardProgress()
+            try await settle(error)
+            if file != nil { removeTemp() }
+            return
+        }
+        // A network failure keeps the bytes received so far. A failed fsync is never retried
+        // (DESIGN.md, Durability 7): the next attempt cuts the temp file back to the last checkpoint.
+        if error.code == .transfer, error.isTransient, let sink, let file, (try? fileSystem.fsync(file)) != nil {
+            do throws(QueueError) {
+                try await sink.commit(bytes: nil, sync: false)
+            } catch where error == TransferSink.stopped {
+                // cancelled or suspended meanwhile: settle finds the file no longer claimed
+            }
+        }
+        if try await settle(error), held == 0, file != nil {
+            removeTemp()  // failed for good with nothing in it (a 404, say): nothing to keep in the user's directory
+        }
+    }
+
+    /// Records a failure that needs no file clean-up: a transient one waits for a retry unless the
+    /// group has made no progress for its no-progress timeout; anything else fails the file.
+    /// Returns whether the file failed for good.
+    @discardableResult
+    private func settle(_ error: QueueError) async throws(QueueError) -> Bool {
+        if Self.isTransient(error) {
+            let (progressAt, timeout, delay) = try await context.patiently("read progress") { () throws(QueueError) in
+                try context.ledger.lastProgress(ofGroup: claim.groupRowID)
+            }
+            let now = context.core.now()
+            if timeout > 0, now - (progressAt ?? now) < timeout {
+                let wait = context.retryDelay(groupDelayMilliseconds: delay, retries: claim.retries + 1, serverAsked: error.retryAfter)
+                context.logger.info("transient failure, will retry",
+                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error.message)"])
+                let waiting = try await context.patiently("retry later") { () throws(QueueError) -> Bool in
+                    try context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
+                }
+                if waiting { return false }
+            }
+        }
+        context.logger.warning("file failed", metadata: ["file": "\(claim.local)", "error": "\(error.message)"])
+        return try await context.patiently("fail") { () throws(QueueError) -> Bool in
+            try context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
+        }
+    }
+
+    /// Restarts the file from zero: its bytes proved bad, or are gone.
+    func discardProgress() async throws(QueueError) {
+        try await context.patiently("discard progress") { () throws(QueueError) in try context.ledger.discardProgress(claim.fileRowID) }
+    }
+
+    private func removeTemp() {
+        Reconciler(core: context.core).removeFailedTemp(fileRowID: claim.fileRowID, tempPath: claim.tempPath, localPath: claim.local)
+    }
+
+    /// `errno` values that mean the file system has no room for the file.
+    static let noSpace: Set<Int32> = [ENOSPC, EDQUOT]
+
+    /// Network-side failures and local I/O errors are worth a retry, except a full or read-only
+    /// disk and a local directory that passes through a symbolic link.
+    static func isTransient(_ error: QueueError) -> Bool {
+        if error.code == .fileSystem {
+            guard let code = error.systemError else { return true }
+            return !noSpace.contains(code) && code != EROFS && code != ELOOP
+        }
+        return error.isTransient
+    }
+}

@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one owner of temp files (DESIGN.md, Architecture and Durability steps 4–5): it applies the
+/// file-system effects that follow a committed cancel, removes the temp file of a file that failed
+/// for good, and makes the file system agree with the database when a queue is opened or an engine
+/// starts.
+///
+/// Recovery never aborts an open: a temp file it cannot inspect or repair (a symbolic link, a
+/// directory, a path it may not read) puts its file in `error` and its group in `error` with a
+/// message naming the path, and every other file, group and command keeps working. Only a failing
+/// database stops it. Every step is idempotent: running recovery twice changes nothing the second
+/// time.
+struct Reconciler {
+    let core: QueueCore
+
+    var fileSystem: any FileSystem { core.fileSystem }
+
+    // MARK: After a commit
+
+    /// Applies every effect, then fsyncs each directory touched once. Returns the row IDs of the
+    /// files whose effect is done; failures are logged and left for recovery at the next open.
+    @discardableResult
+    func apply(_ effects: [FileEffect]) -> [Int64] {
+        var done: [Int64] = []
+        var directories: Set<String> = []
+        for effect in effects {
+            do throws(QueueError) {
+                switch effect.action {
+                case .removeTemp:
+                    try fileSystem.unlink(effect.tempPath)
+                case .finishRename:
+                    if try fileSystem.kind(of: effect.tempPath) == .regular {
+                        try publish(effect.tempPath)
+                        try fileSystem.rename(effect.tempPath, to: effect.localPath)
+                    }
+                }
+                directories.insert(effect.tempPath.parentDirectory)
+                done.append(effect.fileRowID)
+            } catch {
+                core.logger.warning("file clean-up deferred to the next open", metadata: ["error": "\(error)"])
+            }
+        }
+        for directory in directories.sorted() {
+            do throws(QueueError) {
+                try fileSystem.fsyncDirectory(directory)
+            } catch {
+                core.logger.warning("directory fsync failed after clean-up", metadata: ["error": "\(error)"])
+            }
+        }
+        return done
+    }
+
+    /// Removes the temp file of a file that failed for good with nothing worth keeping in it (a
+    /// SHA-256 mismatch, a 404): it would otherwise stay in the user's directory as long as the
+    /// group is in error. A resume creates it again.
+    func removeFailedTemp(fileRowID: Int64, tempPath: String, localPath: String) {
+        apply([FileEffect(fileRowID: fileRowID, action: .removeTemp, tempPath: tempPath, localPath: localPath)])
+    }
+
+    // MARK: Recovery on open
+
+    /// Recovery when a queue is opened: finishes the clean-ups of cancelled files; when no engine
+    /// runs on the database (`transfers`), also puts interrupted transfers back in order.
+    func recoverOnOpen(transfers: Bool) throws(QueueError) {
+        try finishCancelledFiles()
+        if transfers { try recoverTransfers() }
+    }
+
+    /// Finishes what a cancel's post-commit clean-up did not get to: removes the temp files of
+    /// `discarded` files and completes the rename of files cancelled while `finalizing`; then clears
+    /// their `temp_path` so the work is not repeated. A clean-up that fails is logged and tried
+    /// again at the next open; the group is a tombstone, so nothing else waits for it.
+    func finishCancelledFiles() throws(QueueError) {
+        let effects = try core.store.read { db throws(QueueError) in
+            let statement = try db.statement("""
+                SELECT id, state, temp_path, local_path FROM files
+                WHERE temp_path IS NOT NULL AND state IN ('retained', 'discarded')
+                """)
+            var effects: [FileEffect] = []
+            while try statement.step() {
+                let action: FileEffect.Action = statement.text(1) == FileState.retained.rawValue ? .finishRename : .removeTemp
+                effects.append(FileEffect(fileRowID: statement.int64(0), action: action, tempPath: statement.text(2), localPath: statement.text(3)))
+            }
+            return effects
+        }
+        guard !effects.isEmpty else { return }
+        let done = apply(effects)
+        guard !done.isEmpty else { return }
+        try core.store.write { db throws(QueueError) in
+            let clear = try db.statement("UPDATE files SET temp_path = NULL WHERE id = ?")
+            for id in done {
+                try clear.bind(.integer(id))
+                try clear.run()
+                clear.reset()
+            }
+        }
+        core.logger.info("recovery finished file clean-ups", metadata: ["files": "\(done.count)"])
+    }
+
+    /// Puts interrupted transfers back in order when no engine is running (DESIGN.md, Durability
+    /// step 5): `finalizing` files are rolled forward when their verified bytes are on disk (temp at
+    /// full size, or already renamed) and back to the start otherwise; `transferring` files return
+    /// to `queued` with their committed bytes; every waiting file's temp file is cut back to its
+    /// committed bytes (what lies beyond was never acknowledged and may be garbage after a power
+    /// loss), or its progress reset if the temp file holds less; transferring groups with nothing
+    /// in flight wait as `queued`.
+    func recoverTransfers() throws(QueueError) {
+        let finalizing = try core.store.read { db throws(QueueError) in
+            let statement = try db.statement("SELECT id, temp_path, local_path, bytes_total FROM files WHERE state = 'finalizing'")
+            var rows: [(id: Int64, temp: String?, local: String, total: Int64?)] = []
+            while try statement.step() {
+                rows.append((statement.int64(0), statement.optionalText(1), statement.text(2), statement.optionalInt64(3)))
+            }
+            return rows
+        }
+        for file in finalizing {
+            do throws(QueueError) {
+                try settleFinalizing(file)
+            } catch where error.code != .storage {
+                try quarantine(file.id, path: file.temp ?? file.local, error)
+            }
+        }
+        try core.store.write { db throws(QueueError) in
+            try db.statement("UPDATE files SET state = 'queued' WHERE state = 'transferring'").run()
+            try TransferLedger.requeueIdleGroups(db)
+        }
+        try trimTemps()
+    }
+
+    private func settleFinalizing(_ file: (id: Int64, temp: String?, local: String, total: Int64?)) throws(QueueError) {
+        let ledger = TransferLedger(core: core)
+        let kind = try file.temp.flatMap { path throws(QueueError) in try fileSystem.kind(of: path) }
+        if let path = file.temp, kind != nil, kind != .regular {
+            throw QueueError(.fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
+                             value: path, systemError: kind == .directory ? EISDIR : ELOOP)
+        }
+        let temp = try file.temp.flatMap { path throws(QueueError) in try fileSystem.metadata(of: path) }
+        if let path = file.temp, let temp, let total = file.total, temp.size == UInt64(total) {
+            try publish(path)
+            try fileSystem.rename(path, to: file.local)
+            try fileSystem.fsyncDirectory(file.local.parentDirectory)
+            try ledger.complete(file.id)
+        } else if temp == nil, try fileSystem.kind(of: file.local) == .regular {
+            try ledger.complete(file.id)
+        } else {
+            try core.store.write { db throws(QueueError) in
+                try db.statement("UPDATE files SET state = 'queued', bytes_done = 0, validator = NULL WHERE id = ?")
+                    .bind(.integer(file.id)).run()
+            }
+        }
+    }
+
+    /// Cuts every waiting file's temp file back to its committed bytes. A temp file that is not a
+    /// regular file, or cannot be inspected or cut, puts its file and group in error (once: a file
+    /// already in error is left as it is).
+    private func trimTemps() throws(QueueError) {
+        let waiting = try core.store.read { db throws(QueueError) in
+            let statement = try db.statement("""
+                SELECT id, temp_path, bytes_done, state FROM files WHERE state IN ('queued', 'error') AND temp_path IS NOT NULL
+                """)
+            var rows: [(id: Int64, temp: String, done: UInt64, failed: Bool)] = []
+            while try statement.step() {
+                rows.append((statement.int64(0), statement.text(1), UInt64(statement.int64(2)), statement.text(3) == FileState.error.rawValue))
+            }
+            return rows
+        }
+        for file in waiting {
+            do throws(QueueError) {
+                try trim(file.id, temp: file.temp, committed: file.done)
+            } catch where error.code != .storage {
+                if file.failed {
+                    core.logger.warning("temp file of a failed file left as it is", metadata: ["error": "\(error)"])
+                } else {
+                    try quarantine(file.id, path: file.temp, error)
+                }
+            }
+        }
+    }
+
+    private func trim(_ fileRowID: Int64, temp path: String, committed: UInt64) throws(QueueError) {
+        let kind = try fileSystem.kind(of: path)
+        guard kind == nil || kind == .regular else {
+            throw QueueError(.fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
+                             value: path, systemError: kind == .directory ? EISDIR : ELOOP)
+        }
+        let size = try fileSystem.metadata(of: path)?.size
+        if let size, Mutant.trustTempLength.isActive, size > committed {
+            try setProgress(fileRowID, size)
+        } else if let size, size > committed {
+            let temp = try fileSystem.open(path, exclusive: false)
+            defer { fileSystem.close(temp) }
+            try fileSystem.truncate(temp, to: committed)
+            try fileSystem.fsync(temp)
+        } else if (size ?? 0) < committed {
+            try setProgress(fileRowID, 0)
+        }
+    }
+
+    private func setProgress(_ fileRowID: Int64, _ bytes: UInt64) throws(QueueError) {
+        try core.store.write { db throws(QueueError) in
+            try db.statement("UPDATE files SET bytes_done = ?, validator = CASE WHEN ? = 0 THEN NULL ELSE validator END WHERE id = ?")
+                .bind(.integer(Int64(bytes)), .integer(Int64(bytes)), .integer(fileRowID)).run()
+        }
+    }
+
+    /// Puts a file whose temp file recovery could not repair in `error`, and its group (unless
+    /// cancelled) in `error` with the failure naming `path`, recorded as a `groupError` event.
+    private func quarantine(_ fileRowID: Int64, path: String, _ error: QueueError) throws(QueueError) {
+        let message = error.message.contains(path) ? error.message : "\(path): \(error.message)"
+        let now = core.now()
+        core.logger.error("recovery could not repair a temp file; its group is in error", metadata: ["error": "\(message)"])
+        try core.store.write { db throws(QueueError) in
+            let owner = try db.statement("""
+                SELECT g.id, j.id, f.position, f.retries FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
+                WHERE f.id = ? AND g.state <> 'cancelled' AND f.state IN ('queued', 'transferring', 'finalizing')
+                """).bind(.integer(fileRowID))
+            guard try owner.step() else { return }
+            let (group, job, index, retries) = (owner.int64(0), owner.int64(1), owner.int(2), owner.int(3))
+            owner.reset()
+            try db.statement("UPDATE files SET state = 'error' WHERE id = ?").bind(.integer(fileRowID)).run()
+            try db.statement("""
+                UPDATE groups SET state = 'error', modified_at = ?, retry_at = NULL, error_count = error_count + 1,
+                       last_error_code = ?, last_error_message = ?, last_error_system = ?, last_error_http = NULL,
+                       last_error_retries = ?, last_error_file_id = ?
+                WHERE id = ?
+                """)
+                .bind(.integer(now), .text(QueueError.Code.fileSystem.description), .text(message),
+                      .optional(error.systemError.map(Int64.init)), .int(retries), .integer(fileRowID), .integer(group))
+                .run()
+            try EventLog.record(db, .groupError, group: group, job: job, fileIndex: index, state: .error, detail: message, at: now)
+        }
+    }
+
+    /// Gives a verified temp file, about to be renamed into place, the mode of a new file.
+    private func publish(_ temp: String) throws(QueueError) {
+        let file = try fileSystem.open(temp, exclusive: false)
+        defer { fileSystem.close(file) }
+        try fileSystem.setMode(file, FileMode.newFile)
+    }
+
+    private static func describe(_ kind: FileKind?) -> String {
+        switch kind {
+        case .symbolicLink: "a symbolic link"
+        case .directory: "a directory"
+        case .regular: "a regular file"
+        case .other, nil: "a special file"
+        }
+    }
+}
