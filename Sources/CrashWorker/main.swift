@@ -8,8 +8,9 @@ import Foundation
 ///     CrashWorker trial --tier TIER --workload NAME --at N --seed S
 ///     CrashWorker count --workload NAME
 ///     CrashWorker kill --workload NAME --at N --dir DIR
+///     CrashWorker live [--faults NAME,...]
 ///     CrashWorker check --dir DIR < acknowledgements
-///     CrashWorker list
+///     CrashWorker list [--kill]
 ///
 /// BGCOPY_MUTANT=<name> (debug builds) switches on one of the library's seeded bugs.
 
@@ -49,12 +50,30 @@ case "sweep":
     let started = Date()
     let trials = await sweep.run(tiers: tiers) { say(Sweep.line($0)) }
     say("done|\(sweep.workload.name)|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))")
+case "live":
+    let faults = option("--faults", in: arguments).map { names in
+        names.split(separator: ",").map { name -> LiveFault in
+            guard let fault = LiveFault(rawValue: String(name)) else { usage("no live fault \(name)") }
+            return fault
+        }
+    } ?? LiveFault.allCases
+    let started = Date()
+    let trials = await LiveFaultTrial.sweep(faults) { say(Sweep.line($0)) }
+    say("done|live|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))")
 case "trial":
     guard let tier = option("--tier", in: arguments).flatMap(Tier.init(rawValue:)),
           let at = option("--at", in: arguments).flatMap(Int64.init) else { usage("trial needs --tier and --at") }
     TrialRunner.prepare()
-    let result = await TrialRunner.run(workload(arguments), tier: tier, at: at,
+    let result: TrialResult
+    if tier == .live {
+        guard let fault = option("--workload", in: arguments).flatMap(LiveFault.init(rawValue:)) else {
+            usage("a live trial names its fault with --workload: \(LiveFault.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        result = await LiveFaultTrial.run(fault, at: at)
+    } else {
+        result = await TrialRunner.run(workload(arguments), tier: tier, at: at,
                                        seed: UInt64(option("--seed", in: arguments) ?? "0") ?? 0, complete: true)
+    }
     say(Sweep.line(result))
     exit(result.violations.isEmpty ? 0 : 1)
 case "count":
@@ -74,7 +93,7 @@ case "check":
     for violation in violations { say("violation|\(violation)") }
     exit(violations.isEmpty ? 0 : 1)
 case "list":
-    for workload in Workload.all { say(workload.name) }
+    for workload in arguments.contains("--kill") ? Workload.killed : Workload.all { say(workload.name) }
 default:
-    usage("expected sweep, trial, count, kill, check or list")
+    usage("expected sweep, live, trial, count, kill, check or list")
 }
