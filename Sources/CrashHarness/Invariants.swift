@@ -262,7 +262,7 @@ public struct InvariantChecker {
     private func complete(_ manager: QueueManager, _ database: RawDatabase, _ context: WorkloadContext,
                           _ fail: (String, String) -> Void) async {
         do {
-            for (group, state) in try await resumeAndRun(manager) where state != .complete {
+            for (group, state) in try await resumeAndRun(manager, sources: context.sourceDirectory) where state != .complete {
                 fail("I11", "group \(group.id) is \(state) after a healthy run, not complete")
             }
             let (_, _, _, files) = try read(database)
@@ -274,7 +274,7 @@ public struct InvariantChecker {
 
     /// Resumes every live group with work left, transfers until nothing can be claimed, and
     /// returns each resumed group with its state then.
-    private func resumeAndRun(_ manager: QueueManager) async throws(QueueError) -> [(Group, GroupState)] {
+    private func resumeAndRun(_ manager: QueueManager, sources: String) async throws(QueueError) -> [(Group, GroupState)] {
         var resumed: [Group] = []
         for group in try manager.groups() where try group.status().state != .complete {
             try group.suspend()
@@ -284,7 +284,21 @@ public struct InvariantChecker {
             } catch where error.code == .empty {}
         }
         var started = 0
-        while started < 64, try await manager.transferNextFile(transports: ["file": FileTransport()]) { started += 1 }
+        let transports: [String: any Transport] = ["file": FileTransport(), "http": SourceTransport(directory: sources)]
+        while started < 64, try await manager.transferNextFile(transports: transports) { started += 1 }
         return try resumed.map { group throws(QueueError) in (group, try group.status().state) }
+    }
+}
+
+/// Fetches an HTTP file of a workload from its source file (`<directory>/<last path component>`),
+/// for I11 once the workload's loopback server is gone with the process that ran it.
+struct SourceTransport: Transport {
+    let directory: String
+
+    func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
+        let name = request.remote.split(separator: "/").last.map(String.init) ?? ""
+        let local = TransferRequest(remote: "\(directory)/\(name)", offset: request.offset, validator: request.validator,
+                                    headers: request.headers, groupID: request.groupID)
+        try await FileTransport().fetch(local, into: sink)
     }
 }
