@@ -91,14 +91,24 @@ public final class WorkloadContext: @unchecked Sendable {
     @discardableResult
     func source(_ name: String, size: Int, seed: UInt8) throws -> String {
         let path = "\(sourceDirectory)/\(name)"
-        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 17 &+ ($0 >> 8)) }
-        let sha = WorkloadContext.sha256(bytes)
+        let (bytes, sha) = WorkloadContext.content(size: size, seed: seed)
         try FileManager.default.createDirectory(atPath: "\(sourceDirectory)/versions", withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(sourceDirectory)/versions/\(sha)"))
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try bytes.write(to: URL(fileURLWithPath: "\(sourceDirectory)/versions/\(sha)"))
+        try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
         acks.record(.sourceVersion(path: path, sha256: sha))
         return path
     }
+
+    /// The content a source of `size` bytes from `seed` has, and its SHA-256; made once per process.
+    private static func content(size: Int, seed: UInt8) -> (Data, String) {
+        if let made = contents.withLock({ $0[size << 8 | Int(seed)] }) { return made }
+        let bytes = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 17 &+ ($0 >> 8)) })
+        let made = (bytes, sha256(bytes))
+        contents.withLock { $0[size << 8 | Int(seed)] = made }
+        return made
+    }
+
+    private static let contents = Mutex<[Int: (Data, String)]>([:])
 
     /// A destination path in the queue directory.
     func local(_ name: String) -> String { "\(queueDirectory)/\(name)" }
