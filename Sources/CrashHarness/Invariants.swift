@@ -65,7 +65,7 @@ public struct InvariantChecker {
             if before != after { fail("I10", "a second recovery changed the queue or its files") }
             for id in cancelledAcks() {
                 do {
-                    try manager.createGroup(id: GroupID(id), properties: GroupProperties(displayName: "reuse"))
+                    try await manager.createGroup(id: GroupID(id), properties: GroupProperties(displayName: "reuse"))
                     fail("I7", "the ID of cancelled group \(id) was reused")
                 } catch where error.code == .alreadyExists {
                 } catch {
@@ -276,17 +276,19 @@ public struct InvariantChecker {
     /// returns each resumed group with its state then.
     private func resumeAndRun(_ manager: QueueManager, sources: String) async throws(QueueError) -> [(Group, GroupState)] {
         var resumed: [Group] = []
-        for group in try manager.groups() where try group.status().state != .complete {
-            try group.suspend()
+        for group in try await manager.groups() where try await group.status().state != .complete {
+            try await group.suspend()
             do {
-                try group.resume()
+                try await group.resume()
                 resumed.append(group)
             } catch where error.code == .empty {}
         }
         var started = 0
         let transports: [String: any Transport] = ["file": FileTransport(), "http": SourceTransport(directory: sources)]
         while started < 64, try await manager.transferNextFile(transports: transports) { started += 1 }
-        return try resumed.map { group throws(QueueError) in (group, try group.status().state) }
+        var states: [(Group, GroupState)] = []
+        for group in resumed { states.append((group, try await group.status().state)) }
+        return states
     }
 }
 

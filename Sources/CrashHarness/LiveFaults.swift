@@ -238,7 +238,9 @@ public enum LiveFaultTrial {
         var resumes = 0
         while ContinuousClock.now < deadline {
             do throws(QueueError) {
-                states = try manager.groups().map { group throws(QueueError) in (group, try group.status()) }
+                var found: [(Group, GroupStatus)] = []
+                for group in try await manager.groups() { found.append((group, try await group.status())) }
+                states = found
             } catch where error.code != .storage {
                 violations.append(Violation(invariant: "I12", detail: "status() during a fault threw \(error.code): \(error.message)"))
             } catch {}

@@ -33,7 +33,7 @@ extension Workload {
         server.setFault("/h0.bin", .closeAfter(bytes: 10_000), times: 1)
         try ctx.open()
         let group = try ctx.createGroup(12)
-        try ctx.add(sources, to: try group.createJob()) { server.url("/\($0.split(separator: "/").last!)") }
+        try await ctx.add(sources, to: try group.createJob()) { server.url("/\($0.split(separator: "/").last!)") }
         try ctx.resume(group)
         try await ctx.transfer(transports: ["http": transport])
         try ctx.suspend(group)

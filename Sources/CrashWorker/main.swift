@@ -41,7 +41,7 @@ switch arguments.first {
 case "sweep":
     let tiers = (option("--tiers", in: arguments) ?? "power-loss,faults").split(separator: ",").flatMap { name -> [Tier] in
         if name == "faults" { return Tier.faults }
-        guard let tier = Tier(rawValue: String(name)) else { usage("no tier \(name)") }
+        guard let tier = Tier(rawValue: String(name)), tier != .live else { usage("no sweep tier \(name) (live faults: CrashWorker live)") }
         return [tier]
     }
     let sweep = Sweep(workload: workload(arguments), seeds: UInt64(option("--seeds", in: arguments) ?? "8") ?? 8,
