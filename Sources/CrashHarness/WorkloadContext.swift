@@ -69,10 +69,12 @@ public final class WorkloadContext: @unchecked Sendable {
         let path = "\(directory)/queue.sqlite"
         do {
             _ = try QueueManager(path: path, logger: InvariantChecker.silent)
+            // Everything into the database file, the WAL emptied: the file alone is the queue.
+            let checkpoint = try RawDatabase(path: path).rows("PRAGMA wal_checkpoint(TRUNCATE)")
+            guard checkpoint.first?.first?.int64 == 0 else { return nil }
         } catch {
             return nil
         }
-        guard !FileManager.default.fileExists(atPath: path + "-wal") else { return nil }
         return FileManager.default.contents(atPath: path)
     }()
 
