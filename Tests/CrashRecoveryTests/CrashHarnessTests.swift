@@ -11,11 +11,11 @@ import Testing
 /// engine, which must finish every group. The library's seeded bugs must each be caught.
 ///
 /// Replay a failing trial with the command printed beside it; run a longer soak with
-/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point; 224 by default, which with the fault
+/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point; 256 by default, which with the fault
 /// loops and kills makes over 75,000 trials a run).
 @Suite("Crash harness: power loss, kills and faults", .serialized)
 struct CrashHarnessTests {
-    static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 224
+    static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 256
     /// Kill at every `killStride`-th mutating call (1 by default: every one).
     static let killStride = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_KILL_STRIDE"] ?? "") ?? 1
     static let totals = Mutex((trials: 0, violations: 0, caught: 0, mutants: 0))
