@@ -4,7 +4,7 @@ import Foundation
 /// The crash harness's worker: runs workloads under the power-loss simulator and checks the
 /// invariants. The CrashRecoveryTests drive it; run it by hand for a longer soak.
 ///
-///     CrashWorker sweep --workload NAME [--seeds N] [--tiers power-loss,faults] [--complete-every K] [--stop-at-first]
+///     CrashWorker sweep --workload NAME [--seeds N] [--first-seed S] [--tiers power-loss,faults] [--complete-every K] [--stop-at-first]
 ///     CrashWorker trial --tier TIER --workload NAME --at N --seed S
 ///     CrashWorker count --workload NAME
 ///     CrashWorker kill --workload NAME --at N --dir DIR
@@ -45,11 +45,12 @@ case "sweep":
         return [tier]
     }
     let sweep = Sweep(workload: workload(arguments), seeds: UInt64(option("--seeds", in: arguments) ?? "8") ?? 8,
+                      firstSeed: UInt64(option("--first-seed", in: arguments) ?? "1") ?? 1,
                       completeEvery: Int(option("--complete-every", in: arguments) ?? "10") ?? 10,
                       stopAtFirstViolation: arguments.contains("--stop-at-first"))
     let started = Date()
     let trials = await sweep.run(tiers: tiers) { say(Sweep.line($0)) }
-    say("done|\(sweep.workload.name)|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))")
+    say("done|\(sweep.workload.name)|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))|\(Sweep.openDescriptors)")
 case "live":
     let faults = option("--faults", in: arguments).map { names in
         names.split(separator: ",").map { name -> LiveFault in
