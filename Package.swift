@@ -71,7 +71,11 @@ let package = Package(
             name: "CrashHarness",
             dependencies: [
                 "BackgroundCopy",
+                "CSQLite",
+                "LoopbackServer",
                 "PowerLossSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

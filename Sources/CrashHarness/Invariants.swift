@@ -1,4 +1,4 @@
-@testable import BackgroundCopy
+import BackgroundCopy
 import Foundation
 import Logging
 
@@ -48,21 +48,20 @@ public struct InvariantChecker {
         violations += committedProgressOnDisk(context)
         let manager: QueueManager
         do {
-            manager = try QueueManager(path: context.databasePath, configuration: QueueManager.Configuration(),
-                                       fileSystem: PosixFileSystem(), logger: Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() }))
+            manager = try QueueManager(path: context.databasePath, logger: Self.silent)
         } catch {
             return [Violation(invariant: "I0", detail: "the queue does not open after recovery: \(error)")]
         }
         do {
-            let (integrity, foreignKeys, groups, files) = try read(manager)
+            let database = try RawDatabase(path: context.databasePath)
+            let (integrity, foreignKeys, groups, files) = try read(database)
             if integrity != "ok" { fail("I0", "integrity_check: \(integrity)") }
             if foreignKeys > 0 { fail("I0", "\(foreignKeys) foreign-key violations") }
             checkAcknowledged(groups: groups, files: files, fail)
             checkDisk(files: files, context: context, fail)
-            let before = try digest(manager, context)
-            let again = try QueueManager(path: context.databasePath, configuration: QueueManager.Configuration(),
-                                         fileSystem: PosixFileSystem(), logger: Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() }))
-            let after = try digest(again, context)
+            let before = try digest(database, context)
+            try reopen(context)
+            let after = try digest(database, context)
             if before != after { fail("I10", "a second recovery changed the queue or its files") }
             for id in cancelledAcks() {
                 do {
@@ -73,7 +72,7 @@ public struct InvariantChecker {
                     fail("I7", "reusing cancelled group \(id) failed with \(error.code), not alreadyExists")
                 }
             }
-            if runToCompletion { await complete(manager, context, fail) }
+            if runToCompletion { await complete(manager, database, context, fail) }
         } catch {
             fail("I0", "reading the recovered queue failed: \(error)")
         }
@@ -85,19 +84,13 @@ public struct InvariantChecker {
     private func committedProgressOnDisk(_ context: WorkloadContext) -> [Violation] {
         let rows: [(local: String, temp: String, done: Int)]
         do {
-            let connection = try Connection(path: context.databasePath, vfs: nil)
-            let schema = try connection.statement("SELECT count(*) FROM sqlite_master WHERE name = 'files'")
-            _ = try schema.step()
-            guard schema.int(0) == 1 else { return [] }  // stopped before the schema was created
-            schema.reset()
-            let statement = try connection.statement("""
+            let database = try RawDatabase(path: context.databasePath)
+            // Stopped before the schema was created: nothing committed.
+            guard try database.rows("SELECT count(*) FROM sqlite_master WHERE name = 'files'").first?.first?.int64 == 1 else { return [] }
+            rows = try database.rows("""
                 SELECT local_path, temp_path, bytes_done FROM files
                 WHERE state IN ('queued', 'transferring', 'error') AND bytes_done > 0 AND temp_path IS NOT NULL
-                """)
-            var found: [(String, String, Int)] = []
-            while try statement.step() { found.append((statement.text(0), statement.text(1), statement.int(2))) }
-            statement.reset()
-            rows = found
+                """).map { ($0[0].string, $0[1].string, Int($0[2].int64)) }
         } catch {
             return [Violation(invariant: "I0", detail: "the crashed database cannot be read: \(error)")]
         }
@@ -119,31 +112,23 @@ public struct InvariantChecker {
         return versions.compactMap { try? Data(contentsOf: URL(fileURLWithPath: "\(context.sourceDirectory)/versions/\($0)")) }
     }
 
-    private func read(_ manager: QueueManager) throws(QueueError) -> (String, Int, [UUID: String], [FileRow]) {
-        try manager.core.store.read { db throws(QueueError) in
-            let integrity = try db.pragma("integrity_check") ?? "no answer"
-            let keys = try db.statement("PRAGMA foreign_key_check")
-            var foreignKeys = 0
-            while try keys.step() { foreignKeys += 1 }
-            var groups: [UUID: String] = [:]
-            let groupRows = try db.statement("SELECT uuid, state FROM groups")
-            while try groupRows.step() {
-                if let id = UUID(bytes: groupRows.blob(0)) { groups[id] = groupRows.text(1) }
-            }
-            var files: [FileRow] = []
-            let fileRows = try db.statement("""
-                SELECT f.id, g.uuid, g.state, j.state = 'active', f.local_path, f.state, f.bytes_done,
-                       (SELECT count(*) FROM events e WHERE e.kind = 'fileComplete' AND e.job_id = j.id AND e.file_index = f.position)
-                FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id ORDER BY f.id
-                """)
-            while try fileRows.step() {
-                guard let group = UUID(bytes: fileRows.blob(1)) else { continue }
-                files.append(FileRow(id: fileRows.int64(0), group: group, groupState: fileRows.text(2), jobActive: fileRows.int(3) == 1,
-                                     local: fileRows.text(4), state: fileRows.text(5), bytesDone: fileRows.int64(6),
-                                     completions: fileRows.int(7)))
-            }
-            return (integrity, foreignKeys, groups, files)
+    private func read(_ database: RawDatabase) throws(RawDatabase.Failure) -> (String, Int, [UUID: String], [FileRow]) {
+        let integrity = try database.rows("PRAGMA integrity_check").map { $0.first?.string ?? "" }.joined(separator: "; ")
+        let foreignKeys = try database.rows("PRAGMA foreign_key_check").count
+        var groups: [UUID: String] = [:]
+        for row in try database.rows("SELECT uuid, state FROM groups") {
+            if let id = row[0].uuid { groups[id] = row[1].string }
         }
+        let files = try database.rows("""
+            SELECT f.id, g.uuid, g.state, j.state = 'active', f.local_path, f.state, f.bytes_done,
+                   (SELECT count(*) FROM events e WHERE e.kind = 'fileComplete' AND e.job_id = j.id AND e.file_index = f.position)
+            FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id ORDER BY f.id
+            """).compactMap { row -> FileRow? in
+            guard let group = row[1].uuid else { return nil }
+            return FileRow(id: row[0].int64, group: group, groupState: row[2].string, jobActive: row[3].int64 == 1,
+                           local: row[4].string, state: row[5].string, bytesDone: row[6].int64, completions: Int(row[7].int64))
+        }
+        return (integrity.isEmpty ? "no answer" : integrity, foreignKeys, groups, files)
     }
 
     private func cancelledAcks() -> [UUID] {
@@ -207,7 +192,7 @@ public struct InvariantChecker {
         let contents = sourceVersions(context)
         for file in files {
             let local = FileManager.default.contents(atPath: file.local)
-            let tempPath = TransferLedger.tempPath(local: file.local, fileRowID: file.id)
+            let tempPath = Self.tempPath(local: file.local, fileRowID: file.id)
             let temp = FileManager.default.contents(atPath: tempPath)
             switch file.state {
             case "complete", "retained":
@@ -236,7 +221,7 @@ public struct InvariantChecker {
                 }
             }
         }
-        let known = Set(files.map { TransferLedger.tempPath(local: $0.local, fileRowID: $0.id) })
+        let known = Set(files.map { Self.tempPath(local: $0.local, fileRowID: $0.id) })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: context.queueDirectory)) ?? []
         for name in names where name.hasSuffix(".bgcopy-part") && !known.contains("\(context.queueDirectory)/\(name)") {
             fail("I6", "temp file \(name) belongs to no file")
@@ -244,16 +229,12 @@ public struct InvariantChecker {
     }
 
     /// Every row and every file under the queue directory, for I10.
-    private func digest(_ manager: QueueManager, _ context: WorkloadContext) throws(QueueError) -> String {
-        var lines = try manager.core.store.read { db throws(QueueError) in
-            var lines: [String] = []
-            for table in ["groups", "jobs", "files", "events", "observers"] {
-                let statement = try db.statement("SELECT * FROM \(table) ORDER BY rowid")
-                while try statement.step() {
-                    lines.append(table + ":" + (0..<statement.columnCount).map { statement.optionalText($0) ?? "NULL" }.joined(separator: "|"))
-                }
+    private func digest(_ database: RawDatabase, _ context: WorkloadContext) throws(RawDatabase.Failure) -> String {
+        var lines: [String] = []
+        for table in ["groups", "jobs", "files", "events", "observers"] {
+            for row in try database.rows("SELECT * FROM \(table) ORDER BY rowid") {
+                lines.append(table + ":" + row.map(\.description).joined(separator: "|"))
             }
-            return lines
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: context.queueDirectory)) ?? []).sorted()
         for name in names where !name.hasPrefix("queue.sqlite") {
@@ -263,32 +244,63 @@ public struct InvariantChecker {
         return lines.joined(separator: "\n")
     }
 
+    /// Opens the queue once more (a second recovery) and closes it.
+    private func reopen(_ context: WorkloadContext) throws(QueueError) {
+        _ = try QueueManager(path: context.databasePath, logger: Self.silent)
+    }
+
+    /// The temp file of a file, as DESIGN.md names it: `<local dir>/.<name>.<file id>.bgcopy-part`.
+    static func tempPath(local: String, fileRowID: Int64) -> String {
+        let slash = local.lastIndex(of: "/") ?? local.startIndex
+        let name = local[local.index(after: slash)...]
+        return "\(local[..<slash])/.\(name).\(fileRowID).bgcopy-part"
+    }
+
+    static let silent = Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() })
+
     /// I11: with a healthy disk, every live group with work left completes once resumed.
-    private func complete(_ manager: QueueManager, _ context: WorkloadContext, _ fail: (String, String) -> Void) async {
+    private func complete(_ manager: QueueManager, _ database: RawDatabase, _ context: WorkloadContext,
+                          _ fail: (String, String) -> Void) async {
         do {
-            var resumed: [Group] = []
-            for group in try await manager.groups() where try await group.status().state != .complete {
-                try await group.suspend()
-                do {
-                    try await group.resume()
-                    resumed.append(group)
-                } catch where error.code == .empty {}
+            for (group, state) in try await resumeAndRun(manager, sources: context.sourceDirectory) where state != .complete {
+                fail("I11", "group \(group.id) is \(state) after a healthy run, not complete")
             }
-            let core = manager.core
-            let engine = EngineContext(core: core, ledger: TransferLedger(core: core),
-                                       transports: ["file": FileTransport(fileSystem: PosixFileSystem())])
-            var started = 0
-            while started < 64, let claim = try engine.ledger.claimNextFile() {
-                await TransferWorker(context: engine, claim: claim, throttle: nil).run()
-                started += 1
-            }
-            for group in resumed where try await group.status().state != .complete {
-                fail("I11", "group \(group.id) is \(try await group.status().state) after a healthy run, not complete")
-            }
-            let (_, _, _, files) = try read(manager)
+            let (_, _, _, files) = try read(database)
             checkDisk(files: files, context: context, fail)
         } catch {
             fail("I11", "completing the recovered queue failed: \(error)")
         }
+    }
+
+    /// Resumes every live group with work left, transfers until nothing can be claimed, and
+    /// returns each resumed group with its state then.
+    private func resumeAndRun(_ manager: QueueManager, sources: String) async throws(QueueError) -> [(Group, GroupState)] {
+        var resumed: [Group] = []
+        for group in try await manager.groups() where try await group.status().state != .complete {
+            try await group.suspend()
+            do {
+                try await group.resume()
+                resumed.append(group)
+            } catch where error.code == .empty {}
+        }
+        var started = 0
+        let transports: [String: any Transport] = ["file": FileTransport(), "http": SourceTransport(directory: sources)]
+        while started < 64, try await manager.transferNextFile(transports: transports) { started += 1 }
+        var states: [(Group, GroupState)] = []
+        for group in resumed { states.append((group, try await group.status().state)) }
+        return states
+    }
+}
+
+/// Fetches an HTTP file of a workload from its source file (`<directory>/<last path component>`),
+/// for I11 once the workload's loopback server is gone with the process that ran it.
+struct SourceTransport: Transport {
+    let directory: String
+
+    func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
+        let name = request.remote.split(separator: "/").last.map(String.init) ?? ""
+        let local = TransferRequest(remote: "\(directory)/\(name)", offset: request.offset, validator: request.validator,
+                                    headers: request.headers, groupID: request.groupID)
+        try await FileTransport().fetch(local, into: sink)
     }
 }

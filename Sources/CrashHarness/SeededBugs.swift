@@ -1,4 +1,4 @@
-@testable import BackgroundCopy
+import BackgroundCopy
 
 /// The library's seeded bugs (debug builds, `BGCOPY_MUTANT`), each with the workload whose
 /// power-loss sweep must catch it.

@@ -1,4 +1,4 @@
-@testable import BackgroundCopy
+import BackgroundCopy
 import PowerLossSimulator
 import Synchronization
 
@@ -28,7 +28,8 @@ final class SimulatedFileSystem: FileSystem {
     /// Writes to the temp file of the file at `local` fail with ENOSPC once `bytes` more bytes were
     /// written to it; `nil` lifts the limit.
     func limitSpace(ofTempFor local: String, to bytes: Int?) {
-        hooks.withLock { $0.spaceLeft["\(local.parentDirectory)/.\(local.lastComponent)."] = bytes }
+        let slash = local.lastIndex(of: "/")!
+        hooks.withLock { $0.spaceLeft["\(local[..<slash])/.\(local[local.index(after: slash)...])."] = bytes }
     }
 
     func kind(of path: String) throws(QueueError) -> FileKind? { try real.kind(of: path) }

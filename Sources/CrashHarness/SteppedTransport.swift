@@ -1,8 +1,9 @@
-@testable import BackgroundCopy
+import BackgroundCopy
 
-/// A local-copy transport that hands over its bytes in small chunks and calls a hook before
-/// each one, so a workload can suspend, cancel or change the source mid-file. Resumes like
-/// ``FileTransport``: the validator is the source's size and modification time.
+/// A local-copy transport that hands over its bytes in small chunks and calls a hook (with the
+/// source's path and the offset) before each one, so a workload can suspend, cancel or change the
+/// source mid-file. Resumes like ``FileTransport``: the validator is the source's size and
+/// modification time.
 struct SteppedTransport: Transport {
     let chunk: Int
     let hook: (@Sendable (String, UInt64) async -> Void)?
@@ -16,7 +17,7 @@ struct SteppedTransport: Transport {
         defer { fileSystem.close(source) }
         var buffer = [UInt8](repeating: 0, count: chunk)
         while offset < size {
-            await hook?(sink.claim.local, offset)
+            await hook?(path, offset)
             let count = try fileSystem.read(source, into: &buffer, at: offset)
             guard count > 0 else {
                 throw QueueError(.transfer, "source \(path) shrank", value: request.remote, isTransient: true)

@@ -5,14 +5,17 @@ import Foundation
 public struct Sweep {
     public let workload: Workload
     public let seeds: UInt64
+    /// The first seed (a long sweep is split over several processes by seed ranges).
+    public let firstSeed: UInt64
     /// Run I11 (resume and complete on a healthy disk) after every `completeEvery`-th trial.
     public let completeEvery: Int
     /// Stop at the first trial with a violation (for mutants).
     public let stopAtFirstViolation: Bool
 
-    public init(workload: Workload, seeds: UInt64, completeEvery: Int, stopAtFirstViolation: Bool) {
+    public init(workload: Workload, seeds: UInt64, firstSeed: UInt64 = 1, completeEvery: Int, stopAtFirstViolation: Bool) {
         self.workload = workload
         self.seeds = seeds
+        self.firstSeed = firstSeed
         self.completeEvery = completeEvery
         self.stopAtFirstViolation = stopAtFirstViolation
     }
@@ -30,7 +33,7 @@ public struct Sweep {
         if tiers.contains(.powerLoss) {
             let points = await TrialRunner.points(of: workload)
             for point in Swift.stride(from: Int64(1), through: points, by: 1) {
-                for seed in 1...seeds {
+                for seed in firstSeed..<(firstSeed + seeds) {
                     let result = await TrialRunner.run(workload, tier: .powerLoss, at: point, seed: seed,
                                                        complete: trials % completeEvery == 0)
                     if record(result) { return trials }
@@ -47,6 +50,12 @@ public struct Sweep {
             }
         }
         return trials
+    }
+
+    /// Descriptors this process has open (Linux: the entries of /proc/self/fd; elsewhere 0): a
+    /// sweep reports them at its end, so a queue that leaks descriptors when dropped is caught.
+    public static var openDescriptors: Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
     }
 
     /// The line a driver reads for one result.

@@ -1,4 +1,4 @@
-@testable import BackgroundCopy
+import BackgroundCopy
 import Foundation
 import PowerLossSimulator
 
@@ -31,13 +31,15 @@ public enum Tier: String, Sendable, CaseIterable {
     case dataEIOOnce = "data-eio", dataEIOPersistent = "data-eio-persistent"
     /// Data-file writes fail with ENOSPC.
     case dataENOSPCOnce = "data-enospc", dataENOSPCPersistent = "data-enospc-persistent"
+    /// A fault injected into a running engine and cleared (``LiveFaultTrial``; the workload names the fault).
+    case live
 
-    /// The fault tiers.
-    public static let faults: [Tier] = allCases.filter { $0 != .powerLoss }
+    /// The fault tiers that stop a workload's calls (not ``live``).
+    public static let faults: [Tier] = allCases.filter { $0 != .powerLoss && $0 != .live }
 
     var fault: (kind: Int32, persistent: Bool) {
         switch self {
-        case .powerLoss: (0, false)
+        case .powerLoss, .live: (0, false)
         case .dbIOErrorOnce: (Int32(PLS_FAULT_DB_IOERR), false)
         case .dbIOErrorPersistent: (Int32(PLS_FAULT_DB_IOERR), true)
         case .dbFullOnce: (Int32(PLS_FAULT_DB_FULL), false)
@@ -140,9 +142,12 @@ public enum TrialRunner {
         return count
     }
 
-    /// A fresh directory for one trial.
+    /// A fresh directory for one trial: under `BGCOPY_CRASH_DIR`, else `/dev/shm` where it is a
+    /// writable directory (the simulator decides what is durable, so the real flushes of the
+    /// checker's reopen would only cost time), else the temporary directory.
     public static func scratchDirectory() -> String {
-        var base = ProcessInfo.processInfo.environment["BGCOPY_CRASH_DIR"] ?? NSTemporaryDirectory()
+        let memory = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : nil
+        var base = ProcessInfo.processInfo.environment["BGCOPY_CRASH_DIR"] ?? memory ?? NSTemporaryDirectory()
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         let path = "\(base)/bgcopy-crash-\(UUID().uuidString.prefix(12))"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

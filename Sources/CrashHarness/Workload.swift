@@ -1,4 +1,4 @@
-@testable import BackgroundCopy
+import BackgroundCopy
 
 /// A canonical sequence of queue calls run against the simulator, acknowledging every call that
 /// returned success. Its calls are deterministic, so the same durability points come in the
@@ -14,8 +14,11 @@ public struct Workload: Sendable {
         recoveryInterrupted,
     ]
 
+    /// The workloads of the kill tier: every canonical one, and ``http``.
+    public static let killed: [Workload] = all + [http]
+
     /// The workload called `name`.
     public static func named(_ name: String) -> Workload? {
-        all.first { $0.name == name }
+        killed.first { $0.name == name }
     }
 }

@@ -1,4 +1,4 @@
-@testable import BackgroundCopy
+import BackgroundCopy
 import Crypto
 import Foundation
 import Logging
@@ -15,8 +15,9 @@ public final class WorkloadContext: @unchecked Sendable {
     let sourceDirectory: String
     let acks: AckLog
     let fileSystem: SimulatedFileSystem
-    let configuration: QueueManager.Configuration
-    /// Mid-transfer hook: called with the local path and offset before each chunk is delivered.
+    /// The settings the queue is opened with (the live-fault tier shortens its timeouts).
+    var configuration: QueueManager.Configuration
+    /// Mid-transfer hook: called with the source's path and the offset before each chunk is delivered.
     var beforeChunk: (@Sendable (String, UInt64) async -> Void)?
     private(set) var manager: QueueManager?
     /// The first failure of a call made from a hook; the next ``transfer(limit:)`` throws it.
@@ -45,12 +46,37 @@ public final class WorkloadContext: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: sourceDirectory, withIntermediateDirectories: true)
     }
 
-    /// Opens (or reopens) the queue through the simulator.
-    func open() throws(QueueError) {
+    /// Opens (or reopens) the queue through the simulator. With `template` (the default), a queue
+    /// that does not exist yet is first copied from ``template`` (as if created before the trial);
+    /// without it the trial creates and migrates the queue itself, so crashes fall there too.
+    func open(template: Bool = true) throws(QueueError) {
         manager = nil
+        if template, !FileManager.default.fileExists(atPath: databasePath) {
+            guard let bytes = WorkloadContext.template,
+                  FileManager.default.createFile(atPath: databasePath, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+                throw QueueError(.fileSystem, "the template queue could not be copied", value: databasePath)
+            }
+        }
         manager = try QueueManager(path: databasePath, configuration: configuration, fileSystem: fileSystem,
                                    logger: Logger(label: "crash-harness", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
+
+    /// An empty queue, created and migrated once per process with the real VFS and closed (its
+    /// WAL checkpointed away): the bytes of its database file.
+    static let template: Data? = {
+        let directory = TrialRunner.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/queue.sqlite"
+        do {
+            _ = try QueueManager(path: path, logger: InvariantChecker.silent)
+            // Everything into the database file, the WAL emptied: the file alone is the queue.
+            let checkpoint = try RawDatabase(path: path).rows("PRAGMA wal_checkpoint(TRUNCATE)")
+            guard checkpoint.first?.first?.int64 == 0 else { return nil }
+        } catch {
+            return nil
+        }
+        return FileManager.default.contents(atPath: path)
+    }()
 
     /// Drops the queue (its connection closes).
     func close() {
@@ -67,31 +93,44 @@ public final class WorkloadContext: @unchecked Sendable {
     @discardableResult
     func source(_ name: String, size: Int, seed: UInt8) throws -> String {
         let path = "\(sourceDirectory)/\(name)"
-        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 17 &+ ($0 >> 8)) }
-        let sha = WorkloadContext.sha256(bytes)
+        let (bytes, sha) = WorkloadContext.content(size: size, seed: seed)
         try FileManager.default.createDirectory(atPath: "\(sourceDirectory)/versions", withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(sourceDirectory)/versions/\(sha)"))
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try bytes.write(to: URL(fileURLWithPath: "\(sourceDirectory)/versions/\(sha)"))
+        try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
         acks.record(.sourceVersion(path: path, sha256: sha))
         return path
     }
 
+    /// The content a source of `size` bytes from `seed` has, and its SHA-256; made once per process.
+    private static func content(size: Int, seed: UInt8) -> (Data, String) {
+        if let made = contents.withLock({ $0[size << 8 | Int(seed)] }) { return made }
+        let bytes = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 17 &+ ($0 >> 8)) })
+        let made = (bytes, sha256(bytes))
+        contents.withLock { $0[size << 8 | Int(seed)] = made }
+        return made
+    }
+
+    private static let contents = Mutex<[Int: (Data, String)]>([:])
+
     /// A destination path in the queue directory.
     func local(_ name: String) -> String { "\(queueDirectory)/\(name)" }
 
-    /// Adds files to `job` of `group`, recording the attempt and the acknowledgement.
-    func add(_ pairs: [(local: String, source: String)], to job: Job) throws(QueueError) {
+    /// Adds files to `job` of `group`, recording the attempt and the acknowledgement; `remote`
+    /// names where each source is fetched from (the source file itself by default).
+    func add(_ pairs: [(local: String, source: String)], to job: Job,
+             remote: (String) -> String = { "file://\($0)" }) throws(QueueError) {
         let batch = pairs.map { AckLog.FileRef(local: $0.local, source: $0.source) }
         acks.record(.filesAttempted(group: job.groupID.uuid, batch: batch))
-        try job.addFiles(pairs.map { FileSpec(remote: "file://\($0.source)", local: $0.local) })
+        try job.addFiles(pairs.map { FileSpec(remote: remote($0.source), local: $0.local) })
         acks.record(.filesAdded(group: job.groupID.uuid, batch: batch))
     }
 
     /// Creates a group with a fixed ID, recording the attempt and the acknowledgement.
-    func createGroup(_ number: Int, priority: Priority = .normal) throws(QueueError) -> Group {
+    func createGroup(_ number: Int, priority: Priority = .normal, retryDelay: Duration = .seconds(600)) throws(QueueError) -> Group {
         let id = UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", number))!
         acks.record(.groupAttempted(id))
-        let group = try queue().createGroup(id: GroupID(id), properties: GroupProperties(displayName: "group \(number)", priority: priority))
+        let properties = GroupProperties(displayName: "group \(number)", priority: priority, retryDelay: retryDelay)
+        let group = try queue().createGroup(id: GroupID(id), properties: properties)
         acks.record(.groupCreated(id))
         return group
     }
@@ -132,16 +171,12 @@ public final class WorkloadContext: @unchecked Sendable {
     }
 
     /// Transfers, one file at a time in the engine's order, until nothing can be claimed; then
-    /// acknowledges every file the library reports complete. At most `limit` files are started.
-    func transfer(limit: Int = 64) async throws(QueueError) {
-        let core = try queue().core
-        let transport = SteppedTransport(chunk: 1024, hook: beforeChunk)
-        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: ["file": transport])
+    /// acknowledges every file the library reports complete. At most `limit` files are started;
+    /// `transports` adds schemes to the stepped local copy.
+    func transfer(limit: Int = 64, transports: [String: any Transport] = [:]) async throws(QueueError) {
+        let transports = transports.merging(["file": SteppedTransport(chunk: 1024, hook: beforeChunk)]) { own, _ in own }
         var started = 0
-        while started < limit, let claim = try context.ledger.claimNextFile() {
-            await TransferWorker(context: context, claim: claim, throttle: nil).run()
-            started += 1
-        }
+        while started < limit, try await queue().transferNextFile(transports: transports) { started += 1 }
         if let failure = hookFailure.withLock({ $0 }) { throw failure }
         try acknowledgeCompletions()
     }

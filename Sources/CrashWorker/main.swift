@@ -4,12 +4,13 @@ import Foundation
 /// The crash harness's worker: runs workloads under the power-loss simulator and checks the
 /// invariants. The CrashRecoveryTests drive it; run it by hand for a longer soak.
 ///
-///     CrashWorker sweep --workload NAME [--seeds N] [--tiers power-loss,faults] [--complete-every K] [--stop-at-first]
+///     CrashWorker sweep --workload NAME [--seeds N] [--first-seed S] [--tiers power-loss,faults] [--complete-every K] [--stop-at-first]
 ///     CrashWorker trial --tier TIER --workload NAME --at N --seed S
 ///     CrashWorker count --workload NAME
 ///     CrashWorker kill --workload NAME --at N --dir DIR
+///     CrashWorker live [--faults NAME,...]
 ///     CrashWorker check --dir DIR < acknowledgements
-///     CrashWorker list
+///     CrashWorker list [--kill]
 ///
 /// BGCOPY_MUTANT=<name> (debug builds) switches on one of the library's seeded bugs.
 
@@ -40,21 +41,43 @@ switch arguments.first {
 case "sweep":
     let tiers = (option("--tiers", in: arguments) ?? "power-loss,faults").split(separator: ",").flatMap { name -> [Tier] in
         if name == "faults" { return Tier.faults }
-        guard let tier = Tier(rawValue: String(name)) else { usage("no tier \(name)") }
+        guard let tier = Tier(rawValue: String(name)), tier != .live else { usage("no sweep tier \(name) (live faults: CrashWorker live)") }
         return [tier]
     }
     let sweep = Sweep(workload: workload(arguments), seeds: UInt64(option("--seeds", in: arguments) ?? "8") ?? 8,
+                      firstSeed: UInt64(option("--first-seed", in: arguments) ?? "1") ?? 1,
                       completeEvery: Int(option("--complete-every", in: arguments) ?? "10") ?? 10,
                       stopAtFirstViolation: arguments.contains("--stop-at-first"))
     let started = Date()
     let trials = await sweep.run(tiers: tiers) { say(Sweep.line($0)) }
-    say("done|\(sweep.workload.name)|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))")
+    say("done|\(sweep.workload.name)|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))|\(Sweep.openDescriptors)")
+case "live":
+    let faults = option("--faults", in: arguments).map { names in
+        names.split(separator: ",").map { name -> LiveFault in
+            guard let fault = LiveFault(rawValue: String(name)) else { usage("no live fault \(name)") }
+            return fault
+        }
+    } ?? LiveFault.allCases.filter { LiveFault.awaitingFix[$0] == nil }
+    for (fault, bug) in LiveFault.awaitingFix.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !faults.contains(fault) {
+        say("skipped|\(fault.rawValue)|\(bug)")
+    }
+    let started = Date()
+    let trials = await LiveFaultTrial.sweep(faults) { say(Sweep.line($0)) }
+    say("done|live|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))")
 case "trial":
     guard let tier = option("--tier", in: arguments).flatMap(Tier.init(rawValue:)),
           let at = option("--at", in: arguments).flatMap(Int64.init) else { usage("trial needs --tier and --at") }
     TrialRunner.prepare()
-    let result = await TrialRunner.run(workload(arguments), tier: tier, at: at,
+    let result: TrialResult
+    if tier == .live {
+        guard let fault = option("--workload", in: arguments).flatMap(LiveFault.init(rawValue:)) else {
+            usage("a live trial names its fault with --workload: \(LiveFault.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        result = await LiveFaultTrial.run(fault, at: at)
+    } else {
+        result = await TrialRunner.run(workload(arguments), tier: tier, at: at,
                                        seed: UInt64(option("--seed", in: arguments) ?? "0") ?? 0, complete: true)
+    }
     say(Sweep.line(result))
     exit(result.violations.isEmpty ? 0 : 1)
 case "count":
@@ -74,7 +97,7 @@ case "check":
     for violation in violations { say("violation|\(violation)") }
     exit(violations.isEmpty ? 0 : 1)
 case "list":
-    for workload in Workload.all { say(workload.name) }
+    for workload in arguments.contains("--kill") ? Workload.killed : Workload.all { say(workload.name) }
 default:
-    usage("expected sweep, trial, count, kill, check or list")
+    usage("expected sweep, live, trial, count, kill, check or list")
 }

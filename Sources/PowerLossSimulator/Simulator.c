@@ -1,7 +1,9 @@
+#define _GNU_SOURCE
 #include "Simulator.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -48,6 +50,15 @@ static struct {
     size_t opCount, opCapacity;
     int fds[4096];        /* data-file descriptor -> inode + 1 */
 } S;
+
+/* One lock around the simulator's state: a live engine calls in from several threads at once. */
+#ifdef PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#else
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER;
+#endif
+static void release(int *unused) { (void)unused; pthread_mutex_unlock(&lock); }
+#define GUARDED pthread_mutex_lock(&lock); int guard __attribute__((cleanup(release), unused)) = 0
 
 static uint64_t next_random(void) {
     uint64_t z = (S.rng += 0x9E3779B97F4A7C15ull);
@@ -150,6 +161,7 @@ static int in_directory(const char *path, const char *dir) {
 }
 
 void pls_reset(const char *root, int mode, int64_t at, uint64_t seed, int fault_kind, int persistent) {
+    GUARDED;
     free(S.root);
     for (size_t i = 0; i < S.inodes; i++) free(S.durable[i].bytes);
     free(S.durable);
@@ -167,7 +179,19 @@ void pls_reset(const char *root, int mode, int64_t at, uint64_t seed, int fault_
     S.persistent = persistent;
 }
 
-void pls_heal(void) { S.mode = PLS_MODE_NONE; }
+void pls_heal(void) {
+    GUARDED;
+    S.mode = PLS_MODE_NONE;
+}
+
+void pls_arm(int mode, int64_t at, int fault_kind, int persistent) {
+    GUARDED;
+    S.mode = mode;
+    S.at = at;
+    S.faultKind = fault_kind;
+    S.persistent = persistent;
+    S.faultCalls = 0;
+}
 int64_t pls_points(void) { return S.points; }
 int64_t pls_mutations(void) { return S.mutations; }
 int64_t pls_faults(void) { return S.faults; }
@@ -179,6 +203,7 @@ int sim_tracked(const char *path) {
 }
 
 int sim_point(void) {
+    GUARDED;
     if (S.dead) return 1;
     S.points++;
     if (S.mode == PLS_MODE_POWER_LOSS && S.points == S.at) {
@@ -190,6 +215,7 @@ int sim_point(void) {
 }
 
 int sim_mutation(void) {
+    GUARDED;
     if (S.dead) return 1;
     S.mutations++;
     if (S.mode == PLS_MODE_KILL && S.mutations == S.at) kill(getpid(), SIGKILL);
@@ -197,6 +223,7 @@ int sim_mutation(void) {
 }
 
 int sim_fault(int kind) {
+    GUARDED;
     if (S.mode != PLS_MODE_FAULT || kind != S.faultKind) return 0;
     S.faultCalls++;
     if (S.faultCalls == S.at || (S.persistent && S.faultCalls > S.at)) {
@@ -207,6 +234,7 @@ int sim_fault(int kind) {
 }
 
 int sim_inode_for(const char *path, int create) {
+    GUARDED;
     Name *name = names_find(&S.current, path);
     if (name) return name->inode;
     struct stat info;
@@ -226,6 +254,7 @@ int sim_inode_for(const char *path, int create) {
 }
 
 int sim_inode_created(const char *path) {
+    GUARDED;
     int inode = new_inode(NULL, 0);
     names_set(&S.current, path, inode);
     log_op((Op){ .kind = OP_CREATE, .inode = inode, .path = copy_string(path) });
@@ -233,16 +262,19 @@ int sim_inode_created(const char *path) {
 }
 
 void sim_log_write(int inode, int64_t offset, const void *bytes, size_t count) {
+    GUARDED;
     unsigned char *copy = malloc(count ? count : 1);
     memcpy(copy, bytes, count);
     log_op((Op){ .kind = OP_WRITE, .inode = inode, .offset = offset, .bytes = copy, .count = count });
 }
 
 void sim_log_truncate(int inode, int64_t size) {
+    GUARDED;
     log_op((Op){ .kind = OP_TRUNCATE, .inode = inode, .offset = size });
 }
 
 void sim_sync_inode(int inode, int creation) {
+    GUARDED;
     size_t kept = 0;
     for (size_t i = 0; i < S.opCount; i++) {
         Op *op = &S.ops[i];
@@ -264,6 +296,7 @@ void sim_sync_inode(int inode, int creation) {
 }
 
 void sim_log_unlink(const char *path) {
+    GUARDED;
     Name *name = names_find(&S.current, path);
     int inode = name ? name->inode : -1;
     names_remove(&S.current, path);
@@ -271,6 +304,7 @@ void sim_log_unlink(const char *path) {
 }
 
 void sim_log_rename(const char *from, const char *to) {
+    GUARDED;
     Name *name = names_find(&S.current, from);
     if (!name) {
         sim_inode_for(from, 0);
@@ -302,6 +336,7 @@ static void apply_name_op(Names *names, const Op *op) {
 }
 
 void sim_sync_directory(const char *dir) {
+    GUARDED;
     size_t kept = 0;
     for (size_t i = 0; i < S.opCount; i++) {
         Op *op = &S.ops[i];
@@ -342,6 +377,7 @@ static void trace_state(void) {
 }
 
 int pls_materialize(void) {
+    GUARDED;
     if (getenv("BGCOPY_SIM_TRACE")) trace_state();
     Names final = { 0 };
     names_copy(&final, &S.synced);

@@ -4,16 +4,18 @@ import Synchronization
 import Testing
 
 /// The crash harness as CI runs it: every canonical workload crashed by power loss at every
-/// durability point under several seeds, killed with SIGKILL inside its mutating calls and at
-/// random moments, and faulted at every N-th I/O call; after each trial the queue is reopened
-/// with the real VFS and file system and checked against what was acknowledged (I0–I12). The
-/// library's seeded bugs must each be caught.
+/// durability point under several seeds, killed with SIGKILL inside its mutating calls (HTTP
+/// downloads among them) and at random moments, and faulted at every N-th I/O call; after each
+/// trial the queue is reopened with the real VFS and file system and checked against what was
+/// acknowledged (I0–I12). Alongside, the live-fault tier injects faults that clear into a running
+/// engine, which must finish every group. The library's seeded bugs must each be caught.
 ///
 /// Replay a failing trial with the command printed beside it; run a longer soak with
-/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point, 8 by default).
+/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point; 256 by default, which with the fault
+/// loops and kills makes over 75,000 trials a run).
 @Suite("Crash harness: power loss, kills and faults", .serialized)
 struct CrashHarnessTests {
-    static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 8
+    static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 256
     /// Kill at every `killStride`-th mutating call (1 by default: every one).
     static let killStride = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_KILL_STRIDE"] ?? "") ?? 1
     static let totals = Mutex((trials: 0, violations: 0, caught: 0, mutants: 0))
@@ -34,14 +36,17 @@ struct CrashHarnessTests {
         }
     }
 
-    @Test("power loss, SIGKILL and I/O faults at any instant break no invariant, and every seeded bug is caught")
+    @Test("power loss, SIGKILL, I/O faults and live faults break no invariant, and every seeded bug is caught")
     func crashesBreakNoInvariantAndSeededBugsAreCaught() async throws {
         let started = ContinuousClock.now
+        // Live trials mostly wait (throttled transfers, timeouts): they run beside the others.
+        async let live = WorkerProcess.run(["live"])
         try await powerLossAndFaults()
         try await kills()
         try await seededBugs()
+        let liveTrials = try await liveFaults(live)
         let totals = Self.totals.withLock { $0 }
-        print("crash harness: \(totals.trials) trials, \(totals.violations) violations, \(totals.caught)/\(totals.mutants) mutants caught (\(started.duration(to: .now)))")
+        print("crash harness: \(totals.trials) trials (live faults \(liveTrials)), \(totals.violations) violations, \(totals.caught)/\(totals.mutants) mutants caught (\(started.duration(to: .now)))")
         #expect(totals.violations == 0)
         #expect(totals.caught == totals.mutants)
     }
@@ -50,13 +55,25 @@ struct CrashHarnessTests {
     func powerLossAndFaults() async throws {
         let names = try await WorkerProcess.run(["list"]).lines.map(String.init)
         #expect(names.count >= 9)
-        let runs = try await Self.twoAtATime(names) { name in
-            try await WorkerProcess.run(["sweep", "--workload", name, "--seeds", "\(Self.seeds)"])
+        // Each workload's seeds in slices of at most 32, one process each, and its fault loops in one more.
+        var slices: [[String]] = []
+        for name in names {
+            slices.append(["sweep", "--workload", name, "--tiers", "faults"])
+            for first in Swift.stride(from: 1, through: Self.seeds, by: 32) {
+                slices.append(["sweep", "--workload", name, "--tiers", "power-loss", "--first-seed", "\(first)",
+                               "--seeds", "\(min(32, Self.seeds - first + 1))"])
+            }
         }
+        let runs = try await Self.twoAtATime(slices) { try await WorkerProcess.run($0) }
         var trials = 0, acted: [String: Int] = [:], tiers: [String: Int] = [:], violations: [String] = []
         for run in runs {
             #expect(run.status == 0, "a sweep ended with status \(run.status) signal \(run.signal ?? 0)")
             #expect(run.lines.contains { $0.hasPrefix("done|") }, "a sweep did not finish:\n\(run.output.suffix(2000))")
+            // Every queue a trial opened is dropped by its end: descriptors left open are a leak.
+            if let done = run.lines.first(where: { $0.hasPrefix("done|") })?.split(separator: "|"), done.count == 5,
+               let open = Int(done[4]), let count = Int(done[2]) {
+                #expect(open < 64, "a sweep of \(done[1]) ended with \(open) descriptors open after \(count) trials: dropped queues leak them")
+            }
             for line in run.lines {
                 let fields = line.split(separator: "|").map(String.init)
                 if fields.first == "result", fields.count == 7 {
@@ -79,7 +96,7 @@ struct CrashHarnessTests {
     /// SIGKILL at every mutating call of every workload (counted inside the simulator), and at a
     /// few moments chosen by a timer while the workload transfers.
     func kills() async throws {
-        let names = try await WorkerProcess.run(["list"]).lines.map(String.init)
+        let names = try await WorkerProcess.run(["list", "--kill"]).lines.map(String.init)
         var plan: [(workload: String, at: Int64?, delay: Duration?)] = []
         for name in names {
             let count = try await WorkerProcess.run(["count", "--workload", name]).lines
@@ -110,6 +127,29 @@ struct CrashHarnessTests {
         #expect(killed >= plan.filter { $0.at != nil }.count * 99 / 100, "most counted kills must land inside the workload")
         print("crash harness: kill \(outcomes.count) trials (\(killed) killed), \(violations.count) violations")
         Self.totals.withLock { $0.trials += outcomes.count; $0.violations += violations.count }
+    }
+
+    /// The live-fault tier's results: every trial free of violations, and most faults acted.
+    func liveFaults(_ pending: WorkerRun) async throws -> Int {
+        #expect(pending.status == 0, "the live-fault sweep ended with status \(pending.status) signal \(pending.signal ?? 0)")
+        #expect(pending.lines.contains { $0.hasPrefix("done|live|") }, "the live-fault sweep did not finish:\n\(pending.output.suffix(2000))")
+        var trials = 0, acted = 0, violations: [String] = []
+        for line in pending.lines {
+            let fields = line.split(separator: "|").map(String.init)
+            if fields.first == "result", fields.count == 7 {
+                trials += 1
+                if fields[5] == "1" { acted += 1 }
+            } else if fields.first == "violation" {
+                violations.append(String(line))
+            } else if fields.first == "skipped", fields.count == 3 {
+                print("crash harness: live fault \(fields[1]) skipped until fixed: \(fields[2])")
+            }
+        }
+        for violation in violations.prefix(20) { Issue.record("\(violation)") }
+        #expect(acted >= trials / 2, "most live faults must hit the engine")
+        print("crash harness: live faults \(trials) trials (\(acted) hit the engine), \(violations.count) violations")
+        Self.totals.withLock { $0.trials += trials; $0.violations += violations.count }
+        return trials
     }
 
     /// Each seeded bug, switched on in a worker, must give at least one violation.

@@ -1,5 +1,5 @@
 /// What a path names, as `lstat` sees it (symbolic links are not followed).
-enum FileKind: Sendable, Equatable {
+package enum FileKind: Sendable, Equatable {
     case regular
     case directory
     case symbolicLink
@@ -7,23 +7,28 @@ enum FileKind: Sendable, Equatable {
 }
 
 /// What ``FileSystem/metadata(of:)`` reports.
-struct FileMetadata: Sendable, Equatable {
-    let size: UInt64
+package struct FileMetadata: Sendable, Equatable {
+    package let size: UInt64
     /// Modification time in nanoseconds since 1970.
-    let modified: Int64
+    package let modified: Int64
 }
 
 /// An open file descriptor handed out by a ``FileSystem``.
-struct OpenFile: Sendable, Equatable {
-    let descriptor: Int32
-    let path: String
+package struct OpenFile: Sendable, Equatable {
+    package let descriptor: Int32
+    package let path: String
+
+    package init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
 }
 
 /// Every file-system call the library makes goes through this protocol, so tests can inject
 /// crashes and faults (DESIGN.md, Durability). ``PosixFileSystem`` is the real one.
 ///
 /// Errors are ``QueueError`` with code `fileSystem`, the path as the value and `errno`.
-protocol FileSystem: Sendable {
+package protocol FileSystem: Sendable {
     /// What `path` is, or `nil` if nothing is there.
     func kind(of path: String) throws(QueueError) -> FileKind?
     /// The absolute path with every symbolic link resolved (`realpath`), or `nil` if it does not exist.
@@ -90,34 +95,34 @@ enum FileMode {
 /// ``FileSystem/setMode(_:_:)`` ask the real one.
 /// ``PosixFileSystem`` implements every call itself.
 extension FileSystem {
-    func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
+    package func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
         try PosixFileSystem().openDirectory(path)
     }
 
-    func open(_ name: String, in directory: OpenFile, exclusive: Bool) throws(QueueError) -> OpenFile {
+    package func open(_ name: String, in directory: OpenFile, exclusive: Bool) throws(QueueError) -> OpenFile {
         try open(directory.path.appendingComponent(name), exclusive: exclusive)
     }
 
-    func rename(_ from: String, to: String, in directory: OpenFile) throws(QueueError) {
+    package func rename(_ from: String, to: String, in directory: OpenFile) throws(QueueError) {
         try rename(directory.path.appendingComponent(from), to: directory.path.appendingComponent(to))
     }
 
-    func fsyncDirectory(_ directory: OpenFile) throws(QueueError) {
+    package func fsyncDirectory(_ directory: OpenFile) throws(QueueError) {
         try fsyncDirectory(directory.path)
     }
 
-    func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64 {
+    package func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64 {
         try PosixFileSystem().freeSpace(inDirectory: path)
     }
 
-    func setMode(_ file: OpenFile, _ mode: UInt32) throws(QueueError) {
+    package func setMode(_ file: OpenFile, _ mode: UInt32) throws(QueueError) {
         try PosixFileSystem().setMode(file, mode)
     }
 }
 
 extension FileSystem {
     /// Reads up to `buffer.count` bytes at `offset` into an array; returns how many were read.
-    func read(_ file: OpenFile, into buffer: inout [UInt8], at offset: UInt64) throws(QueueError) -> Int {
+    package func read(_ file: OpenFile, into buffer: inout [UInt8], at offset: UInt64) throws(QueueError) -> Int {
         var outcome: Result<Int, QueueError> = .success(0)
         buffer.withUnsafeMutableBytes { raw in
             do throws(QueueError) {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Seeded bugs the crash harness must catch (Tests/CrashRecoveryTests): each breaks one step of
 /// the durability protocol. Only debug builds read `BGCOPY_MUTANT`; a release build has none active.
-enum Mutant: String, CaseIterable, Sendable {
+package enum Mutant: String, CaseIterable, Sendable {
     /// A checkpoint commits its byte count without fsyncing the temp file first.
     case skipCheckpointFsync = "skip-checkpoint-fsync"
     /// The rename of a complete file into place is not followed by a directory fsync.

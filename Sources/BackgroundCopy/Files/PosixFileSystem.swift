@@ -9,8 +9,10 @@ import Darwin
 #endif
 
 /// The real file system, through POSIX calls. Interrupted calls (`EINTR`) are retried; nothing else is.
-struct PosixFileSystem: FileSystem {
-    func kind(of path: String) throws(QueueError) -> FileKind? {
+package struct PosixFileSystem: FileSystem {
+    package init() {}
+
+    package func kind(of path: String) throws(QueueError) -> FileKind? {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             let code = errno
@@ -25,7 +27,7 @@ struct PosixFileSystem: FileSystem {
         }
     }
 
-    func resolve(_ path: String) throws(QueueError) -> String? {
+    package func resolve(_ path: String) throws(QueueError) -> String? {
         guard let resolved = realpath(path, nil) else {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw PosixFileSystem.failure("resolve", path, errno)
@@ -34,24 +36,24 @@ struct PosixFileSystem: FileSystem {
         return String(cString: resolved)
     }
 
-    func isWritableDirectory(_ path: String) -> Bool {
+    package func isWritableDirectory(_ path: String) -> Bool {
         access(path, W_OK | X_OK) == 0
     }
 
-    func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile {
+    package func open(_ path: String, exclusive: Bool) throws(QueueError) -> OpenFile {
         let flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_CREAT | O_EXCL : 0)
         let fd = retrying { systemOpen(path, flags, 0o600) }
         guard fd >= 0 else { throw PosixFileSystem.failure(exclusive ? "create" : "open", path, errno) }
         return OpenFile(descriptor: fd, path: path)
     }
 
-    func openForReading(_ path: String) throws(QueueError) -> OpenFile {
+    package func openForReading(_ path: String) throws(QueueError) -> OpenFile {
         let fd = retrying { systemOpen(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0) }
         guard fd >= 0 else { throw PosixFileSystem.failure("open", path, errno) }
         return OpenFile(descriptor: fd, path: path)
     }
 
-    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError) {
+    package func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(QueueError) {
         var written = 0
         while written < bytes.count {
             let result = retrying {
@@ -62,27 +64,27 @@ struct PosixFileSystem: FileSystem {
         }
     }
 
-    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
+    package func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
         let result = retrying { pread(file.descriptor, buffer.baseAddress, buffer.count, off_t(offset)) }
         guard result >= 0 else { throw PosixFileSystem.failure("read", file.path, errno) }
         return result
     }
 
-    func fsync(_ file: OpenFile) throws(QueueError) {
+    package func fsync(_ file: OpenFile) throws(QueueError) {
         guard systemFsync(file.descriptor) == 0 else { throw PosixFileSystem.failure("fsync", file.path, errno) }
     }
 
-    func close(_ file: OpenFile) {
+    package func close(_ file: OpenFile) {
         _ = systemClose(file.descriptor)
     }
 
-    func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) {
+    package func truncate(_ file: OpenFile, to size: UInt64) throws(QueueError) {
         guard retrying({ ftruncate(file.descriptor, off_t(size)) }) == 0 else {
             throw PosixFileSystem.failure("truncate", file.path, errno)
         }
     }
 
-    func metadata(of path: String) throws(QueueError) -> FileMetadata? {
+    package func metadata(of path: String) throws(QueueError) -> FileMetadata? {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { return nil }
@@ -96,22 +98,22 @@ struct PosixFileSystem: FileSystem {
         return FileMetadata(size: UInt64(info.st_size), modified: modified)
     }
 
-    func rename(_ from: String, to: String) throws(QueueError) {
+    package func rename(_ from: String, to: String) throws(QueueError) {
         guard systemRename(from, to) == 0 else { throw PosixFileSystem.failure("rename to \(to)", from, errno) }
     }
 
-    func unlink(_ path: String) throws(QueueError) {
+    package func unlink(_ path: String) throws(QueueError) {
         guard systemUnlink(path) == 0 || errno == ENOENT else { throw PosixFileSystem.failure("unlink", path, errno) }
     }
 
-    func fsyncDirectory(_ path: String) throws(QueueError) {
+    package func fsyncDirectory(_ path: String) throws(QueueError) {
         let fd = retrying { systemOpen(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) }
         guard fd >= 0 else { throw PosixFileSystem.failure("open directory", path, errno) }
         defer { _ = systemClose(fd) }
         guard systemFsync(fd) == 0 else { throw PosixFileSystem.failure("fsync directory", path, errno) }
     }
 
-    func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
+    package func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
         guard path.hasPrefix("/") else { throw PosixFileSystem.failure("open directory", path, EINVAL) }
         let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
         var fd = retrying { systemOpen("/", flags, 0) }
@@ -135,7 +137,7 @@ struct PosixFileSystem: FileSystem {
         return OpenFile(descriptor: fd, path: path)
     }
 
-    func open(_ name: String, in directory: OpenFile, exclusive: Bool) throws(QueueError) -> OpenFile {
+    package func open(_ name: String, in directory: OpenFile, exclusive: Bool) throws(QueueError) -> OpenFile {
         let flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_CREAT | O_EXCL : 0)
         let path = directory.path.appendingComponent(name)
         let fd = retrying { openat(directory.descriptor, name, flags, 0o600) }
@@ -143,23 +145,23 @@ struct PosixFileSystem: FileSystem {
         return OpenFile(descriptor: fd, path: path)
     }
 
-    func rename(_ from: String, to: String, in directory: OpenFile) throws(QueueError) {
+    package func rename(_ from: String, to: String, in directory: OpenFile) throws(QueueError) {
         guard renameat(directory.descriptor, from, directory.descriptor, to) == 0 else {
             throw PosixFileSystem.failure("rename to \(directory.path.appendingComponent(to))", directory.path.appendingComponent(from), errno)
         }
     }
 
-    func fsyncDirectory(_ directory: OpenFile) throws(QueueError) {
+    package func fsyncDirectory(_ directory: OpenFile) throws(QueueError) {
         guard systemFsync(directory.descriptor) == 0 else { throw PosixFileSystem.failure("fsync directory", directory.path, errno) }
     }
 
-    func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64 {
+    package func freeSpace(inDirectory path: String) throws(QueueError) -> UInt64 {
         var info = statvfs()
         guard retrying({ statvfs(path, &info) }) == 0 else { throw PosixFileSystem.failure("inspect file system of", path, errno) }
         return UInt64(info.f_bavail) &* UInt64(info.f_frsize)
     }
 
-    func setMode(_ file: OpenFile, _ mode: UInt32) throws(QueueError) {
+    package func setMode(_ file: OpenFile, _ mode: UInt32) throws(QueueError) {
         guard retrying({ fchmod(file.descriptor, mode_t(mode)) }) == 0 else {
             throw PosixFileSystem.failure("change the mode of", file.path, errno)
         }
@@ -178,7 +180,7 @@ struct PosixFileSystem: FileSystem {
         return UInt32(mask)
     }()
 
-    static func failure(_ operation: String, _ path: String, _ code: Int32) -> QueueError {
+    package static func failure(_ operation: String, _ path: String, _ code: Int32) -> QueueError {
         QueueError(.fileSystem, "\(operation) \(path) failed: \(String(cString: strerror(code)))", value: path, systemError: code)
     }
 }

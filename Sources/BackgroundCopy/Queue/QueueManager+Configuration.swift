@@ -25,7 +25,7 @@ extension QueueManager {
         public var minimumRetryDelay: Duration = .seconds(5)
         /// The least the engine waits between tries of a file whatever ``minimumRetryDelay`` says:
         /// 1 s. Only tests lower it.
-        var retryDelayFloor: Duration = .seconds(1)
+        package var retryDelayFloor: Duration = .seconds(1)
         /// How long a call waits for another process's write transaction before it fails; 5 s by default.
         public var busyTimeout: Duration = .seconds(5)
         /// The SQLite VFS to open the database with; `nil` for SQLite's default. For fault injection.

@@ -37,7 +37,9 @@ public final class QueueManager: Sendable {
         try self.init(path: path, configuration: configuration, fileSystem: PosixFileSystem(), logger: logger)
     }
 
-    init(path: String, configuration: Configuration, fileSystem: any FileSystem, logger: Logger) throws(QueueError) {
+    /// Opens the queue as ``init(path:configuration:logger:)`` does, with every file-system call
+    /// going through `fileSystem` (tests and the crash harness inject faults and crashes there).
+    package init(path: String, configuration: Configuration, fileSystem: any FileSystem, logger: Logger) throws(QueueError) {
         try QueueManager.createIfMissing(path, fileSystem: fileSystem)
         let store = try Store(path: path, durability: configuration.durability, vfs: configuration.sqliteVFS, busyTimeout: configuration.busyTimeout)
         // The database's own name, and the unlink of the rollback journal SQLite used to switch a

@@ -40,7 +40,7 @@ public struct FileTransport: Transport {
 
     /// Where a copy starts: the source's path, size and validator (its size and modification
     /// time), and the offset to resume from — 0 when the source changed since the held bytes.
-    static func plan(_ request: TransferRequest, fileSystem: any FileSystem) throws(QueueError)
+    package static func plan(_ request: TransferRequest, fileSystem: any FileSystem) throws(QueueError)
         -> (path: String, size: UInt64, validator: String, offset: UInt64) {
         let path = try FileTransport.path(of: request.remote)
         guard try fileSystem.kind(of: path) == .regular, let metadata = try fileSystem.metadata(of: path) else {
@@ -52,7 +52,7 @@ public struct FileTransport: Transport {
     }
 
     /// The absolute path a `file://` URL or a plain absolute path names.
-    static func path(of remote: String) throws(QueueError) -> String {
+    package static func path(of remote: String) throws(QueueError) -> String {
         if remote.hasPrefix("/") { return remote }
         guard let components = URLComponents(string: remote), components.scheme?.lowercased() == "file",
               components.path.hasPrefix("/") else {

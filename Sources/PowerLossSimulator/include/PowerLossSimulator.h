@@ -52,6 +52,9 @@ int pls_register_vfs(void);
 void pls_reset(const char *root, int mode, int64_t at, uint64_t seed, int fault_kind, int persistent);
 /// Stops acting (faults end, power stays on); the log keeps being kept.
 void pls_heal(void);
+/// Starts acting from now on, in the trial already under way (its tracked files and log stay):
+/// `at` counts from this call. The simulator is safe to call from several threads.
+void pls_arm(int mode, int64_t at, int fault_kind, int persistent);
 
 /// Durability points counted so far in this trial.
 int64_t pls_points(void);
