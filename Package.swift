@@ -1,14 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-import class Foundation.ProcessInfo
-
 let package = Package(
     name: "BackgroundCopy",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BackgroundCopy", targets: ["BackgroundCopy"]),
         .executable(name: "bgcopy", targets: ["bgcopy"]),
+        // What a host's own tests use: the loopback HTTP(S) server with switchable faults
+        // (as NIOTestUtils and HummingbirdTesting ship theirs). Never linked into `bgcopy`.
+        .library(name: "BackgroundCopyTesting", targets: ["BackgroundCopyTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -42,10 +43,9 @@ let package = Package(
             ],
             plugins: ["EmbedSchema"]
         ),
-        // The loopback HTTP server with switchable faults that the tests and `bgcopy demo` use.
-        // Never a product.
+        // The loopback HTTP server with switchable faults, for this package's tests and hosts' own.
         .target(
-            name: "LoopbackServer",
+            name: "BackgroundCopyTesting",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -57,11 +57,16 @@ let package = Package(
             name: "bgcopy",
             dependencies: [
                 "BackgroundCopy",
-                "LoopbackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // Issues a fixed mix of API calls and prints a JSON ledger: the second process of
+        // TwoProcessTests. Test-only, never a product.
+        .executableTarget(
+            name: "QueueExerciser",
+            dependencies: ["BackgroundCopy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The crash harness: the power-loss simulator (a SQLite VFS shim and a durable-file layer),
         // the workloads and invariants, and the worker process the CrashRecoveryTests drive.
@@ -82,7 +87,7 @@ let package = Package(
             name: "BackgroundCopyTests",
             dependencies: [
                 "BackgroundCopy",
-                "LoopbackServer",
+                "BackgroundCopyTesting",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
@@ -98,7 +103,8 @@ let package = Package(
 // never fetch or build package-benchmark. They live in this package, not a nested one, because they
 // call the engine's `package`-visible store operations, which another package cannot see.
 //   ENABLE_BENCHMARKS=1 swift package --scratch-path Benchmarks/.build benchmark   (or Benchmarks/run.sh)
-if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] == "1" {
+// The gate reads PackageDescription's `Context.environment`, so the manifest needs no Foundation.
+if Context.environment["ENABLE_BENCHMARKS"] == "1" {
     package.dependencies.append(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
     let benchmark = Target.Dependency.product(name: "Benchmark", package: "benchmark")
@@ -116,3 +122,4 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] == "1" {
         .executableTarget(name: "QueueProfile", dependencies: ["BackgroundCopy", "BenchmarkSupport"], path: "Benchmarks/Tools/QueueProfile"),
     ]
 }
+

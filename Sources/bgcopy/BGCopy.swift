@@ -20,7 +20,7 @@ struct BGCopy: AsyncParsableCommand {
         subcommands: [
             Create.self, List.self, Info.self, Files.self, Add.self,
             Suspend.self, Resume.self, Cancel.self, Foreground.self, SetProp.self, Purge.self,
-            Run.self, Monitor.self, Events.self, Download.self, Demo.self, Exercise.self,
+            Run.self, Monitor.self, Events.self, Download.self, Demo.self,
         ]
     )
 
