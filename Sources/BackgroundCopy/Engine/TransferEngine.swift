@@ -32,7 +32,7 @@ struct TransferEngine: Sendable {
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
         let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports)
-        core.logger.info("transfer engine started", metadata: ["queue": "\(core.store.path)"])
+        core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         do throws(QueueError) {
             try await loop(context)
         } catch {
@@ -42,7 +42,7 @@ struct TransferEngine: Sendable {
         }
         try? await client.shutdown()
         withExtendedLifetime(lock) {}
-        core.logger.info("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])
+        core.logger.debug("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])
     }
 
     private func loop(_ context: EngineContext) async throws(QueueError) {

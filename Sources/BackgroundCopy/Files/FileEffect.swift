@@ -33,14 +33,14 @@ struct FileEffect: Sendable, Equatable {
                 directories.insert(effect.tempPath.parentDirectory)
                 done.append(effect.fileRowID)
             } catch {
-                core.logger.warning("file clean-up deferred to the next open", metadata: ["error": "\(error)"])
+                core.logger.info("file clean-up deferred to the next open", metadata: ["error": "\(error)"])
             }
         }
         for directory in directories.sorted() {
             do throws(QueueError) {
                 try core.fileSystem.fsyncDirectory(directory)
             } catch {
-                core.logger.warning("directory fsync failed after clean-up", metadata: ["error": "\(error)"])
+                core.logger.info("directory fsync failed after clean-up", metadata: ["error": "\(error)"])
             }
         }
         return done

@@ -79,6 +79,6 @@ extension Group {
             return outcome
         }
         _ = FileEffect.apply(outcome.effects, core: core)
-        core.logger.info("group cancelled", metadata: ["group": "\(id)", "files": "\(outcome.summary)"])
+        core.logger.debug("group cancelled", metadata: ["group": "\(id)", "files": "\(outcome.summary)"])
     }
 }
