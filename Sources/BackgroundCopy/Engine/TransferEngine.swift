@@ -1,5 +1,3 @@
-import AsyncHTTPClient
-import NIOPosix
 import Synchronization
 
 /// The scheduler: claims files in order (foreground groups first and all at once, then one
@@ -21,12 +19,9 @@ struct TransferEngine: Sendable {
     func run() async throws(QueueError) {
         let lock = try EngineLock(database: core.store.path)
         try TransferRecovery(core: core).run()
-        let client = HTTPClient(
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            configuration: HTTPTransport.clientConfiguration(connectTimeout: core.configuration.connectTimeout,
-                                                             readTimeout: core.configuration.readTimeout))
+        let clients = HTTPClients(core.configuration)
         var transports: [String: any Transport] = ["file": FileTransport(fileSystem: core.fileSystem)]
-        let http = HTTPTransport(client: client, maxRedirects: core.configuration.maxRedirects,
+        let http = HTTPTransport(clients: clients, maxRedirects: core.configuration.maxRedirects,
                                  credentials: core.configuration.credentials)
         transports["http"] = http
         transports["https"] = http
@@ -36,11 +31,11 @@ struct TransferEngine: Sendable {
         do throws(QueueError) {
             try await loop(context)
         } catch {
-            try? await client.shutdown()
+            await clients.shutdown()
             withExtendedLifetime(lock) {}
             throw error
         }
-        try? await client.shutdown()
+        await clients.shutdown()
         withExtendedLifetime(lock) {}
         core.logger.debug("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])
     }
