@@ -126,3 +126,9 @@ if Context.environment["ENABLE_BENCHMARKS"] == "1" {
     ]
 }
 
+// Documentation (Sources/BackgroundCopy/Documentation.docc), only with ENABLE_DOCC=1, so plain
+// builds never resolve swift-docc-plugin:
+//   ENABLE_DOCC=1 swift package generate-documentation --target BackgroundCopy
+if Context.environment["ENABLE_DOCC"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}
