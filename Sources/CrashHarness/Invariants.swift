@@ -66,7 +66,7 @@ public struct InvariantChecker {
             if before != after { fail("I10", "a second recovery changed the queue or its files") }
             for id in cancelledAcks() {
                 do {
-                    try manager.createGroup(id: GroupID(id), properties: GroupProperties(displayName: "reuse"))
+                    try await manager.createGroup(id: GroupID(id), properties: GroupProperties(displayName: "reuse"))
                     fail("I7", "the ID of cancelled group \(id) was reused")
                 } catch where error.code == .alreadyExists {
                 } catch {
@@ -267,10 +267,10 @@ public struct InvariantChecker {
     private func complete(_ manager: QueueManager, _ context: WorkloadContext, _ fail: (String, String) -> Void) async {
         do {
             var resumed: [Group] = []
-            for group in try manager.groups() where try group.status().state != .complete {
-                try group.suspend()
+            for group in try await manager.groups() where try await group.status().state != .complete {
+                try await group.suspend()
                 do {
-                    try group.resume()
+                    try await group.resume()
                     resumed.append(group)
                 } catch where error.code == .empty {}
             }
@@ -282,8 +282,8 @@ public struct InvariantChecker {
                 await TransferWorker(context: engine, claim: claim, throttle: nil).run()
                 started += 1
             }
-            for group in resumed where try group.status().state != .complete {
-                fail("I11", "group \(group.id) is \(try group.status().state) after a healthy run, not complete")
+            for group in resumed where try await group.status().state != .complete {
+                fail("I11", "group \(group.id) is \(try await group.status().state) after a healthy run, not complete")
             }
             let (_, _, _, files) = try read(manager)
             checkDisk(files: files, context: context, fail)

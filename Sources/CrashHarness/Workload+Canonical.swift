@@ -7,7 +7,7 @@ extension Workload {
         let a = try ctx.source("a.bin", size: 9000, seed: 1), b = try ctx.source("b.bin", size: 3000, seed: 2)
         try ctx.open()
         let group = try ctx.createGroup(1)
-        try ctx.add([(ctx.local("a.bin"), a), (ctx.local("b.bin"), b)], to: try group.createJob())
+        try await ctx.add([(ctx.local("a.bin"), a), (ctx.local("b.bin"), b)], to: try group.createJob())
         try ctx.resume(group)
         try await ctx.transfer()
     }
@@ -20,7 +20,7 @@ extension Workload {
         }
         try ctx.open()
         let group = try ctx.createGroup(2, priority: .high)
-        try ctx.add(pairs, to: try group.createJob())
+        try await ctx.add(pairs, to: try group.createJob())
         try ctx.resume(group)
         try await ctx.transfer()
     }
@@ -30,7 +30,7 @@ extension Workload {
         let source = try ctx.source("s.bin", size: 14000, seed: 7)
         try ctx.open()
         let group = try ctx.createGroup(3)
-        try ctx.add([(ctx.local("s.bin"), source)], to: try group.createJob())
+        try await ctx.add([(ctx.local("s.bin"), source)], to: try group.createJob())
         try ctx.resume(group)
         ctx.beforeChunk = { _, offset in
             if offset == 9216 { ctx.fromHook { () throws(QueueError) in try ctx.suspend(group) } }
@@ -46,7 +46,7 @@ extension Workload {
         let sources = try (0..<3).map { try ctx.source("c\($0).bin", size: 8000, seed: UInt8(10 + $0)) }
         try ctx.open()
         let group = try ctx.createGroup(4)
-        try ctx.add(sources.enumerated().map { (ctx.local("c\($0.offset).bin"), $0.element) }, to: try group.createJob())
+        try ctx.add(sources.enumerated().map { (ctx.local("c\($0.offset).bin"), $0.element) }, to: try await group.createJob())
         try ctx.resume(group)
         try await ctx.transfer(limit: 1)
         ctx.beforeChunk = { local, offset in
@@ -61,7 +61,7 @@ extension Workload {
         let a = try ctx.source("f0.bin", size: 6000, seed: 20), b = try ctx.source("f1.bin", size: 6000, seed: 21)
         try ctx.open()
         let group = try ctx.createGroup(5)
-        try ctx.add([(ctx.local("f0.bin"), a), (ctx.local("f1.bin"), b)], to: try group.createJob())
+        try await ctx.add([(ctx.local("f0.bin"), a), (ctx.local("f1.bin"), b)], to: try group.createJob())
         try ctx.resume(group)
         ctx.fileSystem.onRename { destination in
             guard destination.hasSuffix("/f1.bin") else { return }
@@ -77,7 +77,7 @@ extension Workload {
         let source = try ctx.source("e.bin", size: 12000, seed: 30)
         try ctx.open()
         let group = try ctx.createGroup(6)
-        try ctx.add([(ctx.local("e.bin"), source)], to: try group.createJob())
+        try await ctx.add([(ctx.local("e.bin"), source)], to: try group.createJob())
         try ctx.resume(group)
         ctx.beforeChunk = { _, offset in
             if offset == 6144 { ctx.fromHook { () throws(QueueError) in try ctx.suspend(group) } }
@@ -94,7 +94,7 @@ extension Workload {
         let source = try ctx.source("d.bin", size: 11000, seed: 40)
         try ctx.open()
         let group = try ctx.createGroup(7)
-        try ctx.add([(ctx.local("d.bin"), source)], to: try group.createJob())
+        try await ctx.add([(ctx.local("d.bin"), source)], to: try group.createJob())
         ctx.fileSystem.limitSpace(ofTempFor: ctx.local("d.bin"), to: 6000)
         try ctx.resume(group)
         try await ctx.transfer()
@@ -109,10 +109,10 @@ extension Workload {
         try ctx.open()
         let low = try ctx.createGroup(8, priority: .low)
         let high = try ctx.createGroup(9, priority: .high)
-        try ctx.add([(ctx.local("i0.bin"), sources[0])], to: try low.createJob())
-        let second = try low.createJob()
+        try await ctx.add([(ctx.local("i0.bin"), sources[0])], to: try low.createJob())
+        let second = try await low.createJob()
         try ctx.add([(ctx.local("i1.bin"), sources[1])], to: second)
-        try ctx.add([(ctx.local("i2.bin"), sources[2]), (ctx.local("i3.bin"), sources[3])], to: try high.createJob())
+        try await ctx.add([(ctx.local("i2.bin"), sources[2]), (ctx.local("i3.bin"), sources[3])], to: try high.createJob())
         try ctx.resume(low)
         try await ctx.transfer(limit: 1)
         try ctx.resume(high)
@@ -127,8 +127,8 @@ extension Workload {
         try ctx.open()
         let first = try ctx.createGroup(10, priority: .foreground)
         let second = try ctx.createGroup(11)
-        try ctx.add([(ctx.local("r0.bin"), a)], to: try first.createJob())
-        try ctx.add([(ctx.local("r1.bin"), b)], to: try second.createJob())
+        try await ctx.add([(ctx.local("r0.bin"), a)], to: try first.createJob())
+        try await ctx.add([(ctx.local("r1.bin"), b)], to: try second.createJob())
         try ctx.resume(first)
         try ctx.resume(second)
         let ledger = try ctx.queue().transferLedger

@@ -29,7 +29,7 @@ struct Demo: AsyncParsableCommand {
         let urgent = try queue(manager, root, name: "security update", priority: .foreground, files: 3, size: 4 << 20)
         let nightly = try queue(manager, root, name: "nightly mirror", priority: .low, files: 6, size: 2 << 20)
         let verified = try queue(manager, root, name: "verified models", priority: .normal, files: 2, size: 3 << 20, sha256: true)
-        for group in [urgent, nightly, verified] { try group.resume() }
+        for group in [urgent, nightly, verified] { try await group.resume() }
 
         let started = ContinuousClock.now
         let engine = Task { try await manager.run() }
@@ -37,9 +37,9 @@ struct Demo: AsyncParsableCommand {
         var cancelled = false
         while try [urgent, verified].contains(where: { try ![.complete, .error].contains($0.status().state) }) || !cancelled {
             try await Task.sleep(for: .milliseconds(250))
-            let live = try manager.groups()
+            let live = try await manager.groups()
             report.show(try live.map { try DemoReport.Line($0) })
-            if !cancelled, try nightly.progress().filesDone >= 2 {
+            if !cancelled, try await nightly.progress().filesDone >= 2 {
                 cancelled = true
                 try report.cancel(nightly, root: root)
             }

@@ -91,7 +91,7 @@ struct CLICrossProcessTests {
         #expect(monitor.status == 0, "\(monitor)")
         #expect(monitor.lines.filter { $0.contains("slow") && $0.contains("transferring") }.count == 4)
         #expect(monitor.stdout.contains("iB/s"), "the monitor measures the rate between refreshes")
-        try group.cancel()
+        try await group.cancel()
         await engine.stop()
     }
 

@@ -31,12 +31,12 @@ struct CredentialTests {
         server.setFault("/flaky.bin", .closeAfter(bytes: 100_000), times: 1)
         let desk = CredentialDesk(.basic(user: "alice", password: password))
         let queue = try SecureQueue { $0.credentials = desk.callback }
-        let group = try queue.manager.createGroup(properties: quickRetries("private"))
-        try group.createJob().addFiles([
+        let group = try await queue.manager.createGroup(properties: quickRetries("private"))
+        try await group.createJob().addFiles([
             FileSpec(remote: server.url("/private.bin?signature=QUERYSECRET"), local: queue.scratch.path("private.bin")),
             FileSpec(remote: server.url("/flaky.bin?signature=QUERYSECRET"), local: queue.scratch.path("flaky.bin")),
         ])
-        try group.resume()
+        try await group.resume()
         #expect(try await queue.finished(group) == .complete)
         await queue.engine.stop()
         try await server.shutdown()
@@ -113,7 +113,7 @@ struct CredentialTests {
         #expect(try await queue.finished(group) == .error)
         await queue.engine.stop()
         try await server.shutdown()
-        #expect(try group.status().lastError?.error.httpStatus == 401)
+        await #expect(try group.status().lastError?.error.httpStatus == 401)
         #expect(server.requests("/locked.bin").first?.header("Authorization") == nil)
         #expect(desk.asked.withLock { $0.count } == 1)
     }

@@ -34,7 +34,7 @@ struct EngineControlTests {
         #expect(try await eventually { try Self.committed(scratch) > 0 })
 
         let suspended = ContinuousClock.now
-        try group.suspend()
+        try await group.suspend()
         #expect(try await eventually(timeout: .seconds(3)) {
             try query(scratch.database, "SELECT state FROM files") == [["queued"]]
         })
@@ -46,7 +46,7 @@ struct EngineControlTests {
         let kept = try Self.committed(scratch)
         #expect(kept > 0 && UInt64(kept) == held)
 
-        try group.resume()
+        try await group.resume()
         #expect(try await eventually(timeout: .seconds(20)) { try group.status().state == .complete })
         await engine.stop()
         #expect(scratch.contents("big") == pattern(4 << 20))
@@ -61,7 +61,7 @@ struct EngineControlTests {
         #expect(try await eventually { try Self.committed(scratch) > 0 })
 
         let cancelled = ContinuousClock.now
-        try group.cancel()
+        try await group.cancel()
         #expect(try await eventually(timeout: .seconds(3)) { try Self.tempSize(scratch) == nil })
         let stopLatency = cancelled.duration(to: .now)
         try await Task.sleep(for: .milliseconds(300))
@@ -84,7 +84,7 @@ struct EngineControlTests {
         var configuration = scratch.engineConfiguration(transport: transport)
         configuration.checkpointBytes = 1 << 20
         let reopened = try scratch.open(configuration)
-        #expect(try reopened.group(group.id).status().state == .queued)
+        await #expect(try reopened.group(group.id).status().state == .queued)
         let again = RunningEngine(reopened)
         #expect(try await eventually(timeout: .seconds(20)) { try reopened.group(group.id).status().state == .complete })
         await again.stop()
@@ -97,15 +97,15 @@ struct EngineControlTests {
         let transient = QueueError(.transfer, "connection reset", isTransient: true)
         let transport = RecordingTransport(failures: [transient, transient])
         let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
-        let group = try manager.createGroup(properties: quickRetries("flaky"))
-        try group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 1000), local: scratch.path("out"))])
-        try group.resume()
+        let group = try await manager.createGroup(properties: quickRetries("flaky"))
+        try await group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 1000), local: scratch.path("out"))])
+        try await group.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try group.status().state == .complete })
         await engine.stop()
         #expect(transport.attempts.withLock { $0.count } == 3)
         #expect(scratch.contents("out") == pattern(1000))
-        #expect(try group.status().lastError == nil)
+        await #expect(try group.status().lastError == nil)
     }
 
     @Test func transientFailuresTurnIntoAnErrorAfterTheNoProgressTimeout() async throws {
@@ -113,15 +113,15 @@ struct EngineControlTests {
         let transient = QueueError(.transfer, "HTTP 503", httpStatus: 503, isTransient: true)
         let transport = RecordingTransport(failures: Array(repeating: transient, count: 1000))
         let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
-        let group = try manager.createGroup(properties: quickRetries("down", noProgressTimeout: .seconds(2)))
-        try group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 10), local: scratch.path("out"))])
-        try group.resume()
+        let group = try await manager.createGroup(properties: quickRetries("down", noProgressTimeout: .seconds(2)))
+        try await group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 10), local: scratch.path("out"))])
+        try await group.resume()
         let engine = RunningEngine(manager)
         let reached = try await eventually { try group.status().state == .error }
         let rows = try query(scratch.database, "SELECT state, retry_at, progress_at, last_error_retries FROM groups")
         #expect(reached, "\(rows) \(transport.attempts.withLock { $0.count })")
         await engine.stop()
-        let failure = try #require(try group.status().lastError)
+        let failure = try await #require(try group.status().lastError)
         #expect(failure.error.httpStatus == 503)
         #expect(failure.error.hresult == 0x8019_01F7)
         #expect(failure.retries >= 1)
@@ -132,9 +132,9 @@ struct EngineControlTests {
         let scratch = Scratch()
         let transport = RecordingTransport(failures: [QueueError(.transfer, "timeout", isTransient: true)])
         let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
-        let group = try manager.createGroup(properties: quickRetries("no retries", noProgressTimeout: .zero))
-        try group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 10), local: scratch.path("out"))])
-        try group.resume()
+        let group = try await manager.createGroup(properties: quickRetries("no retries", noProgressTimeout: .zero))
+        try await group.createJob().addFiles([FileSpec(remote: "test://" + scratch.source("s", size: 10), local: scratch.path("out"))])
+        try await group.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try group.status().state == .error })
         await engine.stop()
@@ -145,26 +145,26 @@ struct EngineControlTests {
         let scratch = Scratch()
         let transport = RecordingTransport(failures: [QueueError(.transfer, "HTTP 404", httpStatus: 404)])
         let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
-        let group = try manager.createGroup(properties: quickRetries("missing"))
-        let job = try group.createJob()
-        try job.addFiles([
+        let group = try await manager.createGroup(properties: quickRetries("missing"))
+        let job = try await group.createJob()
+        try await job.addFiles([
             FileSpec(remote: "test://" + scratch.source("s1", size: 10), local: scratch.path("one")),
             FileSpec(remote: "test://" + scratch.source("s2", size: 20), local: scratch.path("two")),
         ])
-        try group.resume()
+        try await group.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try group.status().state == .error })
-        #expect(try job.files().map(\.state) == [.error, .queued], "an error stops the job: later files wait")
-        let status = try group.status()
+        await #expect(try job.files().map(\.state) == [.error, .queued], "an error stops the job: later files wait")
+        let status = try await group.status()
         #expect(status.flags.contains(.groupError))
         #expect(status.lastError?.error.hresult == 0x8019_0194)
-        #expect(try job.status().flags.contains(.jobError))
+        await #expect(try job.status().flags.contains(.jobError))
 
-        try group.resume()
+        try await group.resume()
         #expect(try await eventually { try group.status().state == .complete })
         await engine.stop()
         #expect(scratch.contents("one") == pattern(10) && scratch.contents("two") == pattern(20))
-        #expect(try group.status().errorCount == 1)
+        await #expect(try group.status().errorCount == 1)
     }
 
     @Test func backgroundGroupsAreThrottledAndForegroundGroupsAreNot() async throws {
@@ -172,12 +172,12 @@ struct EngineControlTests {
         var configuration = scratch.engineConfiguration()
         configuration.backgroundBytesPerSecond = 64 << 10
         let manager = try scratch.open(configuration)
-        let fore = try manager.createGroup(properties: quickRetries("fore", priority: .foreground))
-        try fore.createJob().addFiles([FileSpec(remote: scratch.source("f", size: 1 << 20), local: scratch.path("fore"))])
-        let back = try manager.createGroup(properties: quickRetries("back", priority: .low))
-        try back.createJob().addFiles([FileSpec(remote: scratch.source("b", size: 192 << 10), local: scratch.path("back"))])
-        try fore.resume()
-        try back.resume()
+        let fore = try await manager.createGroup(properties: quickRetries("fore", priority: .foreground))
+        try await fore.createJob().addFiles([FileSpec(remote: scratch.source("f", size: 1 << 20), local: scratch.path("fore"))])
+        let back = try await manager.createGroup(properties: quickRetries("back", priority: .low))
+        try await back.createJob().addFiles([FileSpec(remote: scratch.source("b", size: 192 << 10), local: scratch.path("back"))])
+        try await fore.resume()
+        try await back.resume()
         let started = ContinuousClock.now
         let engine = RunningEngine(manager)
         #expect(try await eventually(timeout: .seconds(30)) { try fore.status().state == .complete })
@@ -211,10 +211,10 @@ struct EngineRaceTests {
         let hooked = HookedFileSystem()
         let manager = try QueueManager(path: scratch.database, configuration: scratch.engineConfiguration(),
                                        fileSystem: hooked, logger: scratch.logger)
-        let group = try manager.createGroup(properties: quickRetries("racing"))
-        try group.createJob().addFiles([FileSpec(remote: scratch.source("s", size: 300_000), local: scratch.path("out"))])
+        let group = try await manager.createGroup(properties: quickRetries("racing"))
+        try await group.createJob().addFiles([FileSpec(remote: scratch.source("s", size: 300_000), local: scratch.path("out"))])
         hooked.beforeCreate.withLock { $0 = { _ in try? group.cancel() } }
-        try group.resume()
+        try await group.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try query(scratch.database, "SELECT state FROM files") == [["discarded"]] })
         let clean = await eventually {

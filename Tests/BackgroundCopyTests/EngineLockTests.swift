@@ -6,9 +6,9 @@ struct EngineLockTests {
     @Test func anEngineStartingWhileAnOpenerBrieflyHoldsTheLockWaitsForItAndRuns() async throws {
         let scratch = Scratch()
         let manager = try scratch.open(scratch.engineConfiguration())
-        let group = try manager.createGroup(properties: quickRetries("copy"))
-        try group.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("a.src", size: 5000), local: scratch.path("a"))])
-        try group.resume()
+        let group = try await manager.createGroup(properties: quickRetries("copy"))
+        try await group.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("a.src", size: 5000), local: scratch.path("a"))])
+        try await group.resume()
         let engine: RunningEngine
         do {
             // What `QueueManager(path:)` in another process does while it decides whether to run recovery.

@@ -10,14 +10,14 @@ struct EngineTests {
         let scratch = Scratch()
         let manager = try scratch.open(scratch.engineConfiguration())
         let sources = [scratch.source("a.src", size: 300_000), scratch.source("b.src", size: 1, seed: 2), scratch.source("c.src", size: 0)]
-        let group = try manager.createGroup(properties: quickRetries("local"))
-        let job = try group.createJob()
-        try job.addFiles([
+        let group = try await manager.createGroup(properties: quickRetries("local"))
+        let job = try await group.createJob()
+        try await job.addFiles([
             FileSpec(remote: "file://" + sources[0], local: scratch.path("a")),
             FileSpec(remote: sources[1], local: scratch.path("b")),
             FileSpec(remote: "file://" + sources[2], local: scratch.path("c")),
         ])
-        try group.resume()
+        try await group.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try group.status().state == .complete })
         #expect(await engine.stop() == nil)
@@ -25,9 +25,9 @@ struct EngineTests {
         #expect(scratch.contents("a") == pattern(300_000))
         #expect(scratch.contents("b") == pattern(1, seed: 2))
         #expect(scratch.contents("c") == [])
-        #expect(try job.files().map(\.state) == [.complete, .complete, .complete])
-        #expect(try group.progress().percent == 100)
-        #expect(try group.status().flags == [.groupComplete, .groupSuspended])
+        await #expect(try job.files().map(\.state) == [.complete, .complete, .complete])
+        await #expect(try group.progress().percent == 100)
+        await #expect(try group.status().flags == [.groupComplete, .groupSuspended])
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.directory).filter { $0.hasSuffix(".bgcopy-part") }
         #expect(leftovers.isEmpty)
         let kinds = try manager.recordedEvents().map(\.kind)
@@ -42,23 +42,23 @@ struct EngineTests {
         let source = scratch.source("good.src", size: 50_000)
         let right = Array(SHA256.hash(data: pattern(50_000))).hexString
         let wrong = String(repeating: "0", count: 64)
-        let good = try manager.createGroup(properties: quickRetries("good"))
-        try good.createJob().addFiles([FileSpec(remote: source, local: scratch.path("good"), sha256: right)])
-        let bad = try manager.createGroup(properties: quickRetries("bad"))
-        try bad.createJob().addFiles([FileSpec(remote: source, local: scratch.path("bad"), sha256: wrong)])
-        try good.resume()
-        try bad.resume()
+        let good = try await manager.createGroup(properties: quickRetries("good"))
+        try await good.createJob().addFiles([FileSpec(remote: source, local: scratch.path("good"), sha256: right)])
+        let bad = try await manager.createGroup(properties: quickRetries("bad"))
+        try await bad.createJob().addFiles([FileSpec(remote: source, local: scratch.path("bad"), sha256: wrong)])
+        try await good.resume()
+        try await bad.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try good.status().state == .complete && bad.status().state == .error })
         await engine.stop()
 
         #expect(scratch.contents("good") == pattern(50_000))
         #expect(scratch.contents("bad") == nil)
-        let status = try bad.status()
+        let status = try await bad.status()
         #expect(status.lastError?.error.code == .validationFailed)
         #expect(status.lastError?.error.hresult == 0x8020_0053)
         #expect(status.lastError?.fileIndex == 0)
-        #expect(try bad.jobs()[0].file(at: 0).bytesDone == 0)
+        await #expect(try bad.jobs()[0].file(at: 0).bytesDone == 0)
     }
 
     @Test func aSecondEngineOnTheSameQueueIsRefused() async throws {
@@ -84,9 +84,9 @@ struct EngineTests {
         let manager = try scratch.open(configuration)
         let source = scratch.source("s", size: 10)
         for (name, priority) in [("low", Priority.low), ("normal-1", .normal), ("high", .high), ("normal-2", .normal), ("fore", .foreground)] {
-            let group = try manager.createGroup(properties: quickRetries(name, priority: priority))
-            try group.createJob().addFiles([FileSpec(remote: "test://" + source, local: scratch.path(name))])
-            try group.resume()
+            let group = try await manager.createGroup(properties: quickRetries(name, priority: priority))
+            try await group.createJob().addFiles([FileSpec(remote: "test://" + source, local: scratch.path(name))])
+            try await group.resume()
         }
         let engine = RunningEngine(manager)
         #expect(try await eventually { try manager.groups().allSatisfy { try $0.status().state == .complete } })
@@ -125,9 +125,9 @@ struct EngineParallelTests {
         configuration.maxFilesPerGroup = perGroup
         configuration.maxConcurrentTransfers = 6
         let manager = try scratch.open(configuration)
-        let group = try manager.createGroup(properties: quickRetries("many", priority: .low))
-        try group.createJob().addFiles((0..<8).map { FileSpec(remote: "slow://x/\($0)", local: scratch.path("f\($0)")) })
-        try group.resume()
+        let group = try await manager.createGroup(properties: quickRetries("many", priority: .low))
+        try await group.createJob().addFiles((0..<8).map { FileSpec(remote: "slow://x/\($0)", local: scratch.path("f\($0)")) })
+        try await group.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try group.status().state == .complete })
         await engine.stop()

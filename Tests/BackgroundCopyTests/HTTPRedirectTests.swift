@@ -40,7 +40,7 @@ struct HTTPRedirectTests {
         let group = try http.download("/ping")
         #expect(try await http.finished(group) == .error)
         try await http.stop()
-        #expect(try group.status().lastError?.error.message.contains("more than 5 redirects") == true)
+        await #expect(try group.status().lastError?.error.message.contains("more than 5 redirects") == true)
         #expect(http.server.requests("/ping").count + http.server.requests("/pong").count == 6)
     }
 
@@ -51,7 +51,7 @@ struct HTTPRedirectTests {
         let group = try http.download("/sneaky")
         #expect(try await http.finished(group) == .error)
         try await http.stop()
-        let failure = try #require(try group.status().lastError)
+        let failure = try await #require(try group.status().lastError)
         #expect(failure.error.message.contains("refused"))
         #expect(http.file("sneaky") == nil)
     }

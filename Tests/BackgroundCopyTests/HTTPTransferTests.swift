@@ -28,7 +28,7 @@ struct HTTPFixture {
 
     func finished(_ group: Group, timeout: Duration = .seconds(20)) async throws -> GroupState {
         _ = try await eventually(timeout: timeout) { [.complete, .error].contains(try group.status().state) }
-        return try group.status().state
+        return try await group.status().state
     }
 
     func file(_ name: String) -> [UInt8]? { scratch.contents(name) }
@@ -103,7 +103,7 @@ struct HTTPTransferTests {
         let group = try http.download("/gone.bin")
         #expect(try await http.finished(group) == .error)
         try await http.stop()
-        let failure = try #require(try group.status().lastError)
+        let failure = try await #require(try group.status().lastError)
         #expect(failure.error.httpStatus == status)
         #expect(failure.error.hresult == 0x8019_0000 + UInt32(status))
         #expect(http.server.requests("/gone.bin").count == 1)
@@ -150,12 +150,12 @@ struct HTTPTransferTests {
         let group = try http.download("/slow.bin")
         #expect(try await eventually { try EngineControlTests.committed(http.scratch) > 0 })
         let suspended = ContinuousClock.now
-        try group.suspend()
+        try await group.suspend()
         #expect(try await eventually { try query(http.scratch.database, "SELECT state FROM files") == [["queued"]] })
         let latency = suspended.duration(to: .now)
         #expect(latency < .seconds(1), "stopped after \(latency)")
         http.server.setFault("/slow.bin", nil)
-        try group.resume()
+        try await group.resume()
         #expect(try await http.finished(group) == .complete)
         try await http.stop()
         #expect(http.file("slow.bin") == http.server.expected("/slow.bin"))
@@ -194,6 +194,6 @@ struct HTTPTransferTests {
         #expect(try await http.finished(group) == .complete)
         try await http.stop()
         #expect(http.file("nolength.bin") == http.server.expected("/nolength.bin"))
-        #expect(try group.jobs()[0].file(at: 0).bytesTotal == 300_000)
+        await #expect(try group.jobs()[0].file(at: 0).bytesTotal == 300_000)
     }
 }

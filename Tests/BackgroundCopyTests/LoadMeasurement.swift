@@ -27,8 +27,8 @@ struct LoadMeasurement {
         do {
             let manager = try scratch.open()
             for group in 0..<groupCount {
-                let job = try manager.createGroup(properties: GroupProperties(displayName: "load \(group)")).createJob()
-                try job.addFiles((0..<filesPerGroup).map { file in
+                let job = try await manager.createGroup(properties: GroupProperties(displayName: "load \(group)")).createJob()
+                try await job.addFiles((0..<filesPerGroup).map { file in
                     FileSpec(remote: "https://example.test/\(group)/\(file)?sig=x", local: scratch.path("d\(group % 100)/g\(group)-f\(file)"),
                              sizeHint: 1 << 20)
                 })
@@ -45,12 +45,12 @@ struct LoadMeasurement {
         let source = scratch.source("source.bin", size: 64 << 10)
         var active: [Group] = []
         for index in 0..<20 {
-            let group = try manager.createGroup(properties: quickRetries("active \(index)"))
-            try group.createJob().addFiles((0..<50).map { FileSpec(remote: source, local: scratch.path("d\($0 % 100)/active\(index)-\($0)")) })
-            try group.resume()
+            let group = try await manager.createGroup(properties: quickRetries("active \(index)"))
+            try await group.createJob().addFiles((0..<50).map { FileSpec(remote: source, local: scratch.path("d\($0 % 100)/active\(index)-\($0)")) })
+            try await group.resume()
             active.append(group)
         }
-        let all = try manager.groups()
+        let all = try await manager.groups()
         let engine = RunningEngine(manager)
         let measuring = ContinuousClock.now
         var groupsTimes: [Duration] = []

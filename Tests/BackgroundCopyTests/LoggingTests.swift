@@ -41,15 +41,15 @@ struct LoggingTests {
         let scratch = Scratch()
         let manager = try QueueManager(path: scratch.database, configuration: scratch.engineConfiguration(),
                                        logger: Self.everything(scratch))
-        let group = try manager.createGroup(properties: GroupProperties(displayName: "a", notifyFlags: .all.subtracting(.disable)))
-        try group.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("a.src", size: 1000), local: scratch.path("a"))])
-        try group.resume()
+        let group = try await manager.createGroup(properties: GroupProperties(displayName: "a", notifyFlags: .all.subtracting(.disable)))
+        try await group.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("a.src", size: 1000), local: scratch.path("a"))])
+        try await group.resume()
         let engine = RunningEngine(manager)
         let observer = Reluctant()
         let delivery = Task { try await manager.deliverEvents(to: observer, as: "reluctant", redeliveryDelay: .milliseconds(10)) }
         #expect(try await eventually { try group.status().state == .complete })
         #expect(try await eventually { observer.refused.withLock { $0.count } >= 3 })
-        try group.cancel()
+        try await group.cancel()
         await engine.stop()
         delivery.cancel()
         _ = try? await delivery.value

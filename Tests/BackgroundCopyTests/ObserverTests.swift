@@ -29,13 +29,13 @@ struct ObserverTests {
     /// A queue with two complete groups: one notifying every kind, one with the default flags.
     static func queueWithHistory(_ scratch: Scratch) async throws -> QueueManager {
         let manager = try scratch.open(scratch.engineConfiguration())
-        let everything = try manager.createGroup(properties: GroupProperties(
+        let everything = try await manager.createGroup(properties: GroupProperties(
             displayName: "all", notifyFlags: [.fileDone, .jobDone, .groupDone, .error, .modification], retryDelay: .milliseconds(50)))
-        try everything.createJob().addFiles([FileSpec(remote: scratch.source("a", size: 10), local: scratch.path("a.out"))])
-        let quiet = try manager.createGroup(properties: quickRetries("default flags"))
-        try quiet.createJob().addFiles([FileSpec(remote: scratch.source("b", size: 10), local: scratch.path("b.out"))])
-        try everything.resume()
-        try quiet.resume()
+        try await everything.createJob().addFiles([FileSpec(remote: scratch.source("a", size: 10), local: scratch.path("a.out"))])
+        let quiet = try await manager.createGroup(properties: quickRetries("default flags"))
+        try await quiet.createJob().addFiles([FileSpec(remote: scratch.source("b", size: 10), local: scratch.path("b.out"))])
+        try await everything.resume()
+        try await quiet.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try manager.groups().allSatisfy { try $0.status().state == .complete } })
         await engine.stop()
@@ -43,8 +43,13 @@ struct ObserverTests {
     }
 
     static func deliver(_ manager: QueueManager, to observer: RecordingObserver, as name: String, until count: Int) async throws {
+        try await deliver(manager, to: observer, as: name) { $0.count >= count }
+    }
+
+    static func deliver(_ manager: QueueManager, to observer: RecordingObserver, as name: String,
+                        until done: @escaping ([QueueEvent]) -> Bool) async throws {
         let delivery = Task { try await manager.deliverEvents(to: observer, as: name, redeliveryDelay: .milliseconds(20)) }
-        #expect(await eventually { observer.accepted.withLock { $0.count } >= count })
+        #expect(await eventually { observer.accepted.withLock { done($0) } })
         delivery.cancel()
         try await delivery.value
     }
@@ -53,7 +58,8 @@ struct ObserverTests {
         let scratch = Scratch()
         let manager = try await Self.queueWithHistory(scratch)
         let observer = RecordingObserver()
-        try await Self.deliver(manager, to: observer, as: "app", until: 7)
+        // Both groups completed; the two completions end the history, in either order.
+        try await Self.deliver(manager, to: observer, as: "app") { $0.filter { $0.kind == .groupComplete }.count == 2 }
         let events = observer.accepted.withLock { $0 }
         let names = try events.map { try manager.group($0.groupID).properties().displayName }
         let all = zip(names, events).filter { $0.0 == "all" }.map { $0.1.kind }
@@ -87,9 +93,9 @@ struct ObserverTests {
         let seen = before.accepted.withLock { $0.map(\.sequence) }
 
         let reopened = try scratch.open(scratch.engineConfiguration())
-        let group = try reopened.groups()[0]
-        try group.createJob().addFiles([FileSpec(remote: scratch.source("c", size: 5), local: scratch.path("c.out"))])
-        try group.resume()
+        let group = try await reopened.groups()[0]
+        try await group.createJob().addFiles([FileSpec(remote: scratch.source("c", size: 5), local: scratch.path("c.out"))])
+        try await group.resume()
         let engine = RunningEngine(reopened)
         #expect(try await eventually { try group.status().state == .complete })
         await engine.stop()
@@ -119,12 +125,12 @@ struct ObserverTests {
     @Test func aGroupWithNotificationsDisabledIsSilent() async throws {
         let scratch = Scratch()
         let manager = try scratch.open(scratch.engineConfiguration())
-        let group = try manager.createGroup(properties: GroupProperties(displayName: "silent", notifyFlags: [.groupDone, .disable], retryDelay: .milliseconds(50)))
-        try group.createJob().addFiles([FileSpec(remote: scratch.source("a", size: 10), local: scratch.path("a.out"))])
-        try group.resume()
-        let loud = try manager.createGroup(properties: quickRetries("loud"))
-        try loud.createJob().addFiles([FileSpec(remote: scratch.source("b", size: 10), local: scratch.path("b.out"))])
-        try loud.resume()
+        let group = try await manager.createGroup(properties: GroupProperties(displayName: "silent", notifyFlags: [.groupDone, .disable], retryDelay: .milliseconds(50)))
+        try await group.createJob().addFiles([FileSpec(remote: scratch.source("a", size: 10), local: scratch.path("a.out"))])
+        try await group.resume()
+        let loud = try await manager.createGroup(properties: quickRetries("loud"))
+        try await loud.createJob().addFiles([FileSpec(remote: scratch.source("b", size: 10), local: scratch.path("b.out"))])
+        try await loud.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually { try group.status().state == .complete && loud.status().state == .complete })
         await engine.stop()

@@ -16,6 +16,7 @@ extension OperationsTests {
             (.empty, 0x8020_0003),  // BG_E_EMPTY
             (.validationFailed, 0x8020_0053),  // BG_E_VALIDATION_FAILED
             (.incompatibleDatabase, 0x8100_1002),  // QM_E_SERVICE_UNAVAILABLE
+            (.corrupt, 0x8007_0570),  // HRESULT_FROM_WIN32(ERROR_FILE_CORRUPT)
             (.storage, 0x8000_4005),  // E_FAIL
             (.transfer, 0x8000_4005),  // E_FAIL without an HTTP status or errno
             (.fileSystem, 0x8000_4005),  // E_FAIL without errno

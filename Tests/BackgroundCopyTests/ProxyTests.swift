@@ -55,13 +55,13 @@ struct ProxyTests {
         var configuration = scratch.engineConfiguration()
         configuration.proxies = ProxySettings(http: Proxy(host: proxy.host, port: proxy.port))
         let manager = try scratch.open(configuration)
-        let group = try manager.createGroup(properties: quickRetries("proxied"))
-        try group.createJob().addFiles([
+        let group = try await manager.createGroup(properties: quickRetries("proxied"))
+        try await group.createJob().addFiles([
             FileSpec(remote: "http://files.example.test/proxied.bin", local: scratch.path("proxied.bin")),
             FileSpec(remote: server.url("/direct.bin"), local: scratch.path("direct.bin")),
         ])
         server.serve("/direct.bin", size: 1000, seed: 6)
-        try group.resume()
+        try await group.resume()
         let engine = RunningEngine(manager)
         #expect(try await eventually(timeout: .seconds(20)) { try group.status().state == .complete })
         await engine.stop()

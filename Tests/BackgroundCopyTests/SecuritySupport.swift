@@ -43,7 +43,7 @@ struct SecureQueue {
     /// Waits until the group is complete or in error and returns its state.
     func finished(_ group: Group, timeout: Duration = .seconds(20)) async throws -> GroupState {
         _ = try await eventually(timeout: timeout) { [.complete, .error].contains(try group.status().state) }
-        return try group.status().state
+        return try await group.status().state
     }
 
     /// The names in the scratch directory that are temp files.

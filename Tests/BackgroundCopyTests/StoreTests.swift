@@ -80,6 +80,40 @@ struct StoreTests {
         #expect(try query(scratch.database, "SELECT name FROM contacts") == [["ann"]])
     }
 
+    @Test func foreignDatabaseIsRefusedBeforeAnythingIsWrittenToIt() throws {
+        let scratch = Scratch()
+        try rawExecute(scratch.database, "PRAGMA journal_mode = DELETE; CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('ann')")
+        let before = try #require(FileManager.default.contents(atPath: scratch.database))
+        let error = try #require(throws: QueueError.self) { try scratch.open() }
+        #expect(error.code == .incompatibleDatabase)
+        #expect(FileManager.default.contents(atPath: scratch.database) == before)
+        #expect(!FileManager.default.fileExists(atPath: scratch.database + "-wal"))
+        #expect(try query(scratch.database, "PRAGMA journal_mode") == [["delete"]])
+    }
+
+    @Test func damagedPagesGiveACorruptErrorNamingTheFile() throws {
+        let scratch = Scratch()
+        do {
+            let manager = try scratch.open()
+            let job = try manager.createGroup(properties: GroupProperties(displayName: "g")).createJob()
+            try job.addFiles(scratch.specs(1500))
+        }
+        try rawExecute(scratch.database, "PRAGMA wal_checkpoint(TRUNCATE)")
+        // Every page but the first (the header and the schema) is overwritten with garbage.
+        let size = try #require(FileManager.default.attributesOfItem(atPath: scratch.database)[.size] as? NSNumber).intValue
+        let handle = try #require(FileHandle(forWritingAtPath: scratch.database))
+        try handle.seek(toOffset: 4096)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: size - 4096))
+        try handle.close()
+        let error = try #require(throws: QueueError.self) {
+            let manager = try scratch.open()
+            _ = try manager.groups().map { try $0.jobs().map { try $0.files() } }
+        }
+        #expect(error.code == .corrupt)
+        #expect(error.value == scratch.database)
+        #expect(error.message.contains(scratch.database))
+    }
+
     @Test func fileThatIsNotSQLiteIsRefusedWithAClearError() throws {
         let scratch = Scratch()
         scratch.write("queue.sqlite", Array("this is a text file, not a database; it is long enough to have a header.\n".utf8))
@@ -103,7 +137,7 @@ struct StoreTests {
             let manager = try scratch.open()
             _ = try manager.groups().map { try $0.jobs().map { try $0.files() } }
         }
-        #expect([QueueError.Code.incompatibleDatabase, .storage].contains(error.code))
+        #expect([QueueError.Code.incompatibleDatabase, .corrupt, .storage].contains(error.code))
         #expect(error.sqliteResultCode != nil)
     }
 
@@ -137,8 +171,8 @@ struct StoreTests {
             }
         }
         #expect(try tableDigest(scratch.database) == before)
-        let open = manager.core.store.connectionIsInTransaction
-        #expect(!open)
+        // No transaction was left open: another connection takes the write lock at once.
+        try rawExecute(scratch.database, "PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; ROLLBACK")
         try manager.createGroup(properties: GroupProperties(displayName: "after"))
         #expect(try manager.groups().count == 1)
     }

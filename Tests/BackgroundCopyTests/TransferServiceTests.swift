@@ -19,7 +19,7 @@ struct TransferServiceTests {
         let kept = try EngineControlTests.committed(scratch)
         #expect(kept > 0)
         #expect(try EngineControlTests.tempSize(scratch) == UInt64(kept), "the temp file holds exactly the committed bytes")
-        #expect(try group.status().state == .queued, "a stopped engine leaves the group's work queued")
+        #expect(try await group.status().state == .queued, "a stopped engine leaves the group's work queued")
 
         let again = RunningEngine(manager)
         #expect(try await eventually(timeout: .seconds(20)) { try group.status().state == .complete })

@@ -25,8 +25,8 @@ struct TwoProcessTests {
     @Test func twoProcessesMakingAThousandMixedCallsEachLoseNoUpdateAndSeeNoBusyError() async throws {
         let scratch = Scratch()
         let manager = try scratch.open()
-        let shared = try manager.createGroup(properties: GroupProperties(displayName: "shared"))
-        let sharedJob = try shared.createJob()
+        let shared = try await manager.createGroup(properties: GroupProperties(displayName: "shared"))
+        let sharedJob = try await shared.createJob()
         let startAt = Int(Date().timeIntervalSince1970 * 1000) + 2000
         let processes = try ["first", "second"].map { tag in
             try CLI.start(["--calls", "1000", "--tag", tag, "--shared-group", shared.id.description,
@@ -54,13 +54,13 @@ struct TwoProcessTests {
                 #expect(try query(scratch.database, "SELECT state FROM groups WHERE uuid = x'\(groupID.uuid.hexDigits)'") == [["cancelled"]])
                 continue
             }
-            let group = try reopened.group(groupID)
-            #expect(try group.jobs().first?.fileCount() == expected.files, "group \(id)")
-            #expect(try group.properties().description == expected.description, "group \(id)")
+            let group = try await reopened.group(groupID)
+            await #expect(try group.jobs().first?.fileCount() == expected.files, "group \(id)")
+            await #expect(try group.properties().description == expected.description, "group \(id)")
         }
         let sharedCount = ledgers.reduce(0) { $0 + $1.sharedFiles }
         #expect(sharedCount > 300, "both processes wrote to the shared job")
-        #expect(try reopened.group(shared.id).job(sharedJob.id).fileCount() == sharedCount)
+        await #expect(try reopened.group(shared.id).job(sharedJob.id).fileCount() == sharedCount)
         #expect(try query(scratch.database, "SELECT count(DISTINCT position), min(position), max(position) FROM files f "
                           + "JOIN jobs j ON f.job_id = j.id WHERE j.uuid = x'\(sharedJob.id.uuid.hexDigits)'")
                 == [["\(sharedCount)", "0", "\(sharedCount - 1)"]])

@@ -50,6 +50,12 @@ struct TransferEngine: Sendable {
                 continuation.yield(.tick)
             }
         }
+        // This process's commits (a suspend or cancel from the host) are seen at once; other
+        // processes' at the next tick.
+        let commits = core.store.localCommits()
+        let waker = Task {
+            for await _ in commits { continuation.yield(.tick) }
+        }
         var running: [Int64: Running] = [:]
         var seen = try core.store.changeStamp()
         var failure: QueueError?
@@ -89,6 +95,7 @@ struct TransferEngine: Sendable {
             failure = error
         }
         ticker.cancel()
+        waker.cancel()
         for entry in running.values { entry.task.cancel() }
         for entry in running.values { await entry.task.value }
         continuation.finish()

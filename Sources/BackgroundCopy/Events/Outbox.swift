@@ -7,7 +7,16 @@ struct Outbox: Sendable {
     /// Events after `sequence`, in order, at most `limit`; with `filtered`, only those the
     /// group's notify flags let through (none for a group with `disable`).
     func events(after sequence: Int64, limit: Int, filtered: Bool) throws(QueueError) -> [QueueEvent] {
-        try core.store.read { db throws(QueueError) in
+        try core.store.read(Outbox.events(after: sequence, limit: limit, filtered: filtered))
+    }
+
+    /// The `async` form of ``events(after:limit:filtered:)``.
+    func events(after sequence: Int64, limit: Int, filtered: Bool) async throws(QueueError) -> [QueueEvent] {
+        try await core.store.read(Outbox.events(after: sequence, limit: limit, filtered: filtered))
+    }
+
+    private static func events(after sequence: Int64, limit: Int, filtered: Bool) -> @Sendable (Connection) throws(QueueError) -> [QueueEvent] {
+        { db throws(QueueError) in
             let statement = try db.statement("""
                 SELECT e.seq, e.kind, g.uuid, j.uuid, e.file_index, e.state, e.detail, e.at
                 FROM events e JOIN groups g ON g.id = e.group_id LEFT JOIN jobs j ON j.id = e.job_id
@@ -36,9 +45,9 @@ struct Outbox: Sendable {
     }
 
     /// The last sequence acknowledged under `name`; registers the name (at 0) the first time.
-    func position(of name: String) throws(QueueError) -> Int64 {
+    func position(of name: String) async throws(QueueError) -> Int64 {
         let now = core.now()
-        return try core.store.write { db throws(QueueError) in
+        return try await core.store.write { db throws(QueueError) in
             try db.statement("INSERT INTO observers (name, registered_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
                 .bind(.text(name), .integer(now)).run()
             let statement = try db.statement("SELECT acked_seq FROM observers WHERE name = ?").bind(.text(name))
@@ -48,23 +57,16 @@ struct Outbox: Sendable {
     }
 
     /// Records that `name` has handled everything up to `sequence`.
-    func acknowledge(_ name: String, through sequence: Int64) throws(QueueError) {
-        try core.store.write { db throws(QueueError) in
+    func acknowledge(_ name: String, through sequence: Int64) async throws(QueueError) {
+        try await core.store.write { db throws(QueueError) in
             try db.statement("UPDATE observers SET acked_seq = max(acked_seq, ?) WHERE name = ?")
                 .bind(.integer(sequence), .text(name)).run()
         }
     }
 
-    /// Waits until the database changed since `stamp` (polling at the configured interval).
+    /// Waits until the database changed since `stamp`: at once for a commit of this process,
+    /// within the poll interval for another process's.
     func waitForChange(since stamp: ChangeStamp) async throws(QueueError) -> ChangeStamp {
-        while true {
-            let now = try core.store.changeStamp()
-            if now != stamp { return now }
-            do {
-                try await Task.sleep(for: core.configuration.changePollInterval)
-            } catch {
-                throw QueueError(.invalidState, "event delivery cancelled")
-            }
-        }
+        try await core.store.waitForChange(since: stamp, pollInterval: core.configuration.changePollInterval)
     }
 }

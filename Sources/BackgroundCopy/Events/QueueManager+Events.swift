@@ -14,10 +14,10 @@ extension QueueManager {
             throw .invalidArgument("observer name must be 1 to 256 characters", value: name)
         }
         let outbox = Outbox(core: core)
-        var acknowledged = try outbox.position(of: name)
+        var acknowledged = try await outbox.position(of: name)
         var stamp = try core.store.changeStamp()
         while !Task.isCancelled {
-            let batch = try outbox.events(after: acknowledged, limit: 256, filtered: true)
+            let batch = try await outbox.events(after: acknowledged, limit: 256, filtered: true)
             if batch.isEmpty {
                 do throws(QueueError) {
                     stamp = try await outbox.waitForChange(since: stamp)
@@ -38,7 +38,7 @@ extension QueueManager {
                     }
                 }
                 acknowledged = event.sequence
-                try outbox.acknowledge(name, through: acknowledged)
+                try await outbox.acknowledge(name, through: acknowledged)
                 if Task.isCancelled { return }
             }
         }
@@ -75,15 +75,15 @@ private actor EventCursor {
 
     func next() async -> QueueEvent? {
         do throws(QueueError) {
-            if acknowledged == nil { acknowledged = try outbox.position(of: name) }
+            if acknowledged == nil { acknowledged = try await outbox.position(of: name) }
             if let handedOut {
-                try outbox.acknowledge(name, through: handedOut)
+                try await outbox.acknowledge(name, through: handedOut)
                 acknowledged = handedOut
                 self.handedOut = nil
             }
             var stamp = try outbox.core.store.changeStamp()
             while buffer.isEmpty {
-                buffer = try outbox.events(after: acknowledged ?? 0, limit: 256, filtered: true)
+                buffer = try await outbox.events(after: acknowledged ?? 0, limit: 256, filtered: true)
                 if buffer.isEmpty { stamp = try await outbox.waitForChange(since: stamp) }
             }
             let event = buffer.removeFirst()

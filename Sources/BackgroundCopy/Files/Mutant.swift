@@ -17,6 +17,8 @@ enum Mutant: String, CaseIterable, Sendable {
     case trustTempLength = "trust-temp-length"
     /// Opening the queue does not fsync the database's directory.
     case skipDatabaseDirectoryFsync = "skip-database-directory-fsync"
+    /// Group commit tells each caller its call succeeded before the batch's `COMMIT`.
+    case ackBeforeCommit = "ack-before-commit"
 
     /// The mutant switched on for this process, if any.
     static let active: Mutant? = {

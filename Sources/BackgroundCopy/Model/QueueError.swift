@@ -85,6 +85,9 @@ extension QueueError {
         public static let storage = Code("storage")
         /// The file is not a BackgroundCopy database, or was written by a newer version.
         public static let incompatibleDatabase = Code("incompatibleDatabase")
+        /// SQLite found the database file damaged (`SQLITE_CORRUPT`, `SQLITE_NOTADB`) while using it;
+        /// ``QueueError/value`` names the file. Nothing more is written until it is repaired.
+        public static let corrupt = Code("corrupt")
         /// A file operation on a local path failed; ``QueueError/systemError`` holds `errno`.
         public static let fileSystem = Code("fileSystem")
         /// A transfer failed (network, server answer, local file). BITS: BG_E_HTTP_ERROR_* or the system error.
@@ -103,6 +106,7 @@ extension QueueError {
         case .empty: return 0x8020_0003  // BG_E_EMPTY
         case .validationFailed: return 0x8020_0053  // BG_E_VALIDATION_FAILED
         case .incompatibleDatabase: return 0x8100_1002  // QM_E_SERVICE_UNAVAILABLE
+        case .corrupt: return 0x8007_0570  // HRESULT_FROM_WIN32(ERROR_FILE_CORRUPT)
         case .transfer:
             if let httpStatus, (100...999).contains(httpStatus) { return 0x8019_0000 + UInt32(httpStatus) }
             if let systemError { return 0x8007_0000 | (UInt32(bitPattern: systemError) & 0xFFFF) }

@@ -9,14 +9,7 @@ extension Group {
     public func createJob(id jobID: JobID? = nil) throws(QueueError) -> Job {
         let jobID = jobID ?? JobID()
         let now = core.now()
-        try core.store.write { db throws(QueueError) in
-            let row = try core.liveGroup(db, id)
-            let existing = try db.statement("SELECT 1 FROM jobs WHERE uuid = ?").bind(.blob(jobID.uuid.bytes))
-            guard try !existing.step() else { throw .alreadyExists("job", jobID.description) }
-            try db.statement("INSERT INTO jobs (uuid, group_id, created_at) VALUES (?, ?, ?)")
-                .bind(.blob(jobID.uuid.bytes), .integer(row.rowID), .integer(now)).run()
-            try EventLog.record(db, .modified, group: row.rowID, job: db.lastInsertRowID, state: row.state, detail: "job created", at: now)
-        }
+        try core.store.write { [id] db throws(QueueError) in try db.createJob(jobID, in: id, at: now) }
         return Job(id: jobID, group: id, core: core)
     }
 
@@ -24,7 +17,7 @@ extension Group {
     ///
     /// - Throws: `notFound` if the group has no live job with `id`, or the group was cancelled.
     public func job(_ jobID: JobID) throws(QueueError) -> Job {
-        try core.store.read { db throws(QueueError) in _ = try core.liveJob(db, group: id, job: jobID) }
+        try core.store.read { [id] db throws(QueueError) in _ = try db.liveJob(group: id, job: jobID) }
         return Job(id: jobID, group: id, core: core)
     }
 
@@ -32,15 +25,6 @@ extension Group {
     ///
     /// - Throws: `notFound` if the group was cancelled.
     public func jobs() throws(QueueError) -> [Job] {
-        try core.store.read { db throws(QueueError) in
-            let row = try core.liveGroup(db, id)
-            let statement = try db.statement("SELECT uuid FROM jobs WHERE group_id = ? AND state = 'active' ORDER BY id")
-                .bind(.integer(row.rowID))
-            var jobs: [Job] = []
-            while try statement.step() {
-                if let uuid = UUID(bytes: statement.blob(0)) { jobs.append(Job(id: JobID(uuid), group: id, core: core)) }
-            }
-            return jobs
-        }
+        try core.store.read { [id] db throws(QueueError) in try db.liveJobIDs(in: id) }.map { Job(id: $0, group: id, core: core) }
     }
 }

@@ -24,22 +24,7 @@ public struct Group: Sendable, Hashable, Identifiable {
     ///
     /// - Throws: `notFound` if the group was cancelled.
     public func properties() throws(QueueError) -> GroupProperties {
-        try core.store.read { db throws(QueueError) in
-            let row = try core.liveGroup(db, id)
-            let statement = try db.statement("""
-                SELECT display_name, description, priority, notify_flags, retry_delay_ms, no_progress_timeout_ms, http_headers
-                FROM groups WHERE id = ?
-                """).bind(.integer(row.rowID))
-            _ = try statement.step()
-            return GroupProperties(
-                displayName: statement.text(0),
-                description: statement.text(1),
-                priority: Priority(rawValue: statement.int(2)) ?? .normal,
-                notifyFlags: NotifyFlags(rawValue: UInt32(truncatingIfNeeded: statement.int64(3))),
-                retryDelay: .milliseconds(statement.int64(4)),
-                noProgressTimeout: .milliseconds(statement.int64(5)),
-                httpHeaders: HeaderCoding.decode(statement.text(6)))
-        }
+        try core.store.read { [id] db throws(QueueError) in try db.groupProperties(id) }
     }
 
     /// Replaces the group's properties after validating all of them (QMGR: SetProp).
@@ -48,28 +33,12 @@ public struct Group: Sendable, Hashable, Identifiable {
     public func setProperties(_ properties: GroupProperties) throws(QueueError) {
         try core.validator.validate(properties)
         let now = core.now()
-        try core.store.write { db throws(QueueError) in
-            let row = try core.liveGroup(db, id)
-            try db.statement("""
-                UPDATE groups SET display_name = ?, description = ?, priority = ?, notify_flags = ?, retry_delay_ms = ?,
-                                  no_progress_timeout_ms = ?, http_headers = ?, modified_at = ?
-                WHERE id = ?
-                """)
-                .bind(.text(properties.displayName), .text(properties.description), .int(properties.priority.rawValue),
-                      .integer(Int64(properties.notifyFlags.rawValue)), .integer(properties.retryDelay.milliseconds),
-                      .integer(properties.noProgressTimeout.milliseconds), .text(HeaderCoding.encode(properties.httpHeaders)),
-                      .integer(now), .integer(row.rowID))
-                .run()
-            try EventLog.record(db, .modified, group: row.rowID, state: row.state, detail: "properties", at: now)
-        }
+        try core.store.write { [id] db throws(QueueError) in try db.setGroupProperties(id, properties, at: now) }
     }
 
     /// Progress over every file of every live job of the group (QMGR: GetProgress).
     public func progress() throws(QueueError) -> TransferProgress {
-        try core.store.read { db throws(QueueError) in
-            let row = try core.liveGroup(db, id)
-            return try ProgressQuery.group(db, row.rowID)
-        }
+        try core.store.read { [id] db throws(QueueError) in try db.groupProgress(id) }
     }
 
     /// Total bytes of the group's files whose size is known; 0 if none is (QMGR: get_Size, without its 4 GiB cap).
@@ -79,9 +48,6 @@ public struct Group: Sendable, Hashable, Identifiable {
 
     /// The group's state, QMGR status flags, current job and last error (QMGR: GetStatus).
     public func status() throws(QueueError) -> GroupStatus {
-        try core.store.read { db throws(QueueError) in
-            let row = try core.liveGroup(db, id)
-            return try StatusQuery.group(db, row)
-        }
+        try core.store.read { [id] db throws(QueueError) in try db.groupStatus(id) }
     }
 }

@@ -31,35 +31,8 @@ public struct Job: Sendable, Hashable, Identifiable {
     public func addFiles(_ files: [FileSpec]) throws(QueueError) {
         let digests = try core.validator.validate(files)
         let now = core.now()
-        try core.store.write { db throws(QueueError) in
-            let (group, job) = try core.liveJob(db, group: groupID, job: id)
-            let taken = try db.statement("SELECT 1 FROM files WHERE local_path = ? AND state NOT IN ('retained', 'discarded')")
-            for (index, file) in files.enumerated() {
-                try taken.bind(.text(file.local))
-                if try taken.step() {
-                    throw QueueError(.invalidArgument, "file \(index): local path \(file.local) is already used by a file in the queue", value: file.local)
-                }
-                taken.reset()
-            }
-            let next = try db.statement("SELECT coalesce(max(position) + 1, 0) FROM files WHERE job_id = ?").bind(.integer(job))
-            _ = try next.step()
-            let first = next.int(0)
-            let insert = try db.statement("""
-                INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            for (offset, file) in files.enumerated() {
-                try insert.bind(.integer(job), .int(first + offset), .text(file.remote), .text(file.local),
-                                .optional(file.sizeHint.map(Int64.init)), digests[offset].map(SQLValue.blob) ?? .null)
-                try insert.run()
-                insert.reset()
-            }
-            var state = group.state
-            if state == .complete {
-                state = .suspended
-                try db.statement("UPDATE groups SET state = 'suspended', completed_at = NULL, modified_at = ? WHERE id = ?")
-                    .bind(.integer(now), .integer(group.rowID)).run()
-            }
-            try EventLog.record(db, .modified, group: group.rowID, job: job, state: state, detail: "\(files.count) file(s) added", at: now)
+        try core.store.write { [id, groupID] db throws(QueueError) in
+            try db.addFiles(files, digests: digests, to: id, in: groupID, at: now)
         }
     }
 
@@ -67,52 +40,27 @@ public struct Job: Sendable, Hashable, Identifiable {
     ///
     /// - Throws: `notFound` if `index` is not below ``fileCount()``, or the job was cancelled.
     public func file(at index: Int) throws(QueueError) -> FileInfo {
-        try core.store.read { db throws(QueueError) in
-            let (_, job) = try core.liveJob(db, group: groupID, job: id)
-            let statement = try db.statement("\(Job.fileColumns) WHERE job_id = ? AND position = ?")
-                .bind(.integer(job), .int(index))
-            guard try statement.step() else {
-                throw QueueError(.notFound, "job \(id) has no file at index \(index)", value: "\(index)")
-            }
-            return Job.fileInfo(statement)
-        }
+        try core.store.read { [id, groupID] db throws(QueueError) in try db.file(at: index, of: id, in: groupID) }
     }
 
     /// Every file of the job in order.
     public func files() throws(QueueError) -> [FileInfo] {
-        try core.store.read { db throws(QueueError) in
-            let (_, job) = try core.liveJob(db, group: groupID, job: id)
-            let statement = try db.statement("\(Job.fileColumns) WHERE job_id = ? ORDER BY position").bind(.integer(job))
-            var files: [FileInfo] = []
-            while try statement.step() { files.append(Job.fileInfo(statement)) }
-            return files
-        }
+        try core.store.read { [id, groupID] db throws(QueueError) in try db.files(of: id, in: groupID) }
     }
 
     /// How many files the job has (QMGR: GetFileCount).
     public func fileCount() throws(QueueError) -> Int {
-        try core.store.read { db throws(QueueError) in
-            let (_, job) = try core.liveJob(db, group: groupID, job: id)
-            let statement = try db.statement("SELECT count(*) FROM files WHERE job_id = ?").bind(.integer(job))
-            _ = try statement.step()
-            return statement.int(0)
-        }
+        try core.store.read { [id, groupID] db throws(QueueError) in try db.fileCount(of: id, in: groupID) }
     }
 
     /// Progress over the job's files (QMGR: IBackgroundCopyJob1::GetProgress).
     public func progress() throws(QueueError) -> TransferProgress {
-        try core.store.read { db throws(QueueError) in
-            let (_, job) = try core.liveJob(db, group: groupID, job: id)
-            return try ProgressQuery.job(db, job)
-        }
+        try core.store.read { [id, groupID] db throws(QueueError) in try db.jobProgress(id, in: groupID) }
     }
 
     /// The job's QMGR status flags, current file and last error (QMGR: IBackgroundCopyJob1::GetStatus).
     public func status() throws(QueueError) -> JobStatus {
-        try core.store.read { db throws(QueueError) in
-            let (group, job) = try core.liveJob(db, group: groupID, job: id)
-            return try StatusQuery.job(db, group: group, job: job)
-        }
+        try core.store.read { [id, groupID] db throws(QueueError) in try db.jobStatus(id, in: groupID) }
     }
 
     /// Cancels this job alone, in one transaction, as ``Group/cancel()`` does for a group: complete
@@ -124,25 +72,7 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// - Throws: `notFound` if the job or its group was cancelled.
     public func cancel() throws(QueueError) {
         let now = core.now()
-        let outcome = try core.store.write { db throws(QueueError) in
-            let (group, job) = try core.liveJob(db, group: groupID, job: id)
-            let outcome = try Cancellation(scope: .job(job), now: now).run(db)
-            let state = try GroupSettlement.afterJobCancel(db, group, at: now)
-            try EventLog.record(db, .jobCancelled, group: group.rowID, job: job, state: state, detail: outcome.summary, at: now)
-            return outcome
-        }
+        let outcome = try core.store.write { [id, groupID] db throws(QueueError) in try db.cancelJob(id, in: groupID, at: now) }
         _ = FileEffect.apply(outcome.effects, core: core)
-    }
-
-    static let fileColumns = """
-        SELECT position, remote_url, local_path, size_hint, sha256, state, bytes_total, bytes_done FROM files
-        """
-
-    static func fileInfo(_ row: Statement) -> FileInfo {
-        FileInfo(
-            index: row.int(0), remote: row.text(1), local: row.text(2),
-            sizeHint: row.optionalInt64(3).map(UInt64.init), sha256: row.optionalBlob(4)?.hexString,
-            state: FileState(rawValue: row.text(5)) ?? .error,
-            bytesTotal: row.optionalInt64(6).map(UInt64.init), bytesDone: UInt64(row.int64(7)))
     }
 }

@@ -91,21 +91,7 @@ public final class QueueManager: Sendable {
         try core.validator.validate(properties)
         let id = id ?? GroupID()
         let now = core.now()
-        try core.store.write { db throws(QueueError) in
-            let existing = try db.statement("SELECT 1 FROM groups WHERE uuid = ?").bind(.blob(id.uuid.bytes))
-            guard try !existing.step() else { throw .alreadyExists("group", id.description) }
-            try db.statement("""
-                INSERT INTO groups (uuid, priority, display_name, description, notify_flags, retry_delay_ms,
-                                    no_progress_timeout_ms, http_headers, created_at, modified_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-                .bind(.blob(id.uuid.bytes), .int(properties.priority.rawValue), .text(properties.displayName),
-                      .text(properties.description), .integer(Int64(properties.notifyFlags.rawValue)),
-                      .integer(properties.retryDelay.milliseconds), .integer(properties.noProgressTimeout.milliseconds),
-                      .text(HeaderCoding.encode(properties.httpHeaders)), .integer(now), .integer(now))
-                .run()
-            try EventLog.record(db, .groupCreated, group: db.lastInsertRowID, state: .suspended, at: now)
-        }
+        try core.store.write { db throws(QueueError) in try db.createGroup(id, properties, at: now) }
         return Group(id: id, core: core)
     }
 
@@ -113,7 +99,7 @@ public final class QueueManager: Sendable {
     ///
     /// - Throws: `notFound` if no group has `id`, or it was cancelled.
     public func group(_ id: GroupID) throws(QueueError) -> Group {
-        try core.store.read { db throws(QueueError) in _ = try core.liveGroup(db, id) }
+        try core.store.read { db throws(QueueError) in _ = try db.liveGroup(id) }
         return Group(id: id, core: core)
     }
 
@@ -122,14 +108,7 @@ public final class QueueManager: Sendable {
     /// The array is the enumerator: `count` is GetCount, `prefix(n)` is Next(n), `dropFirst(n)` is
     /// Skip(n), and iterating again is Reset. Cancelled groups never appear.
     public func groups() throws(QueueError) -> [Group] {
-        try core.store.read { db throws(QueueError) in
-            let statement = try db.statement("SELECT uuid FROM groups WHERE state <> 'cancelled' ORDER BY id")
-            var groups: [Group] = []
-            while try statement.step() {
-                if let uuid = UUID(bytes: statement.blob(0)) { groups.append(Group(id: GroupID(uuid), core: core)) }
-            }
-            return groups
-        }
+        try core.store.read { db throws(QueueError) in try db.liveGroupIDs() }.map { Group(id: $0, core: core) }
     }
 
     /// Removes the job, file and event rows of groups and jobs cancelled before `date`. One small
@@ -138,7 +117,8 @@ public final class QueueManager: Sendable {
     /// - Returns: How many tombstones (groups and jobs) were purged.
     @discardableResult
     public func purgeTombstones(olderThan date: Date) throws(QueueError) -> Int {
-        try TombstonePurge(cutoff: Int64((date.timeIntervalSince1970 * 1000).rounded())).run(core)
+        let purge = TombstonePurge(cutoff: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        return try core.store.write { db throws(QueueError) in try purge.run(db) }
     }
 }
 

@@ -7,6 +7,8 @@ import CSQLite
 /// code and the SQL that failed.
 final class Connection {
     let handle: OpaquePointer
+    /// The database file, named by corruption errors.
+    let path: String
     private var cache: [String: Statement] = [:]
     /// Statements handed out since the last ``releaseStatements()``; a statement left on a row
     /// holds its read open, so every one is reset before the transaction ends.
@@ -24,6 +26,12 @@ final class Connection {
             throw .storage(resultCode: rc, message: message, sql: "open \(path)")
         }
         handle = db
+        self.path = path
+    }
+
+    /// How long a statement waits for another connection's lock before it fails with `SQLITE_BUSY`.
+    func setBusyTimeout(_ timeout: Duration) {
+        sqlite3_busy_timeout(handle, Int32(clamping: timeout.milliseconds))
     }
 
     deinit {
@@ -74,11 +82,23 @@ final class Connection {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes64(handle)) }
 
+    /// Rows changed by every INSERT, UPDATE and DELETE since the connection opened.
+    var totalChanges: Int64 { sqlite3_total_changes64(handle) }
+
     /// Whether a transaction is open on this connection.
     var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
-    /// The error for result code `rc`, with the connection's message and the failing SQL.
+    /// The error for result code `rc`, with the connection's message and the failing SQL: `corrupt`
+    /// naming the file for a damaged database, `storage` for everything else.
     func error(_ rc: Int32, sql: String) -> QueueError {
-        .storage(resultCode: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        let code = sqlite3_extended_errcode(handle)
+        let message = String(cString: sqlite3_errmsg(handle))
+        switch code & 0xFF {
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return QueueError(.corrupt, "\(path) is damaged: \(message) — run `bgcopy check`, restore a backup or start a new queue",
+                              value: path, sqliteResultCode: code, sql: sql)
+        default:
+            return .storage(resultCode: code, message: message, sql: sql)
+        }
     }
 }

@@ -21,21 +21,21 @@ struct Migrator {
     /// The newest schema version this library knows.
     static var latestVersion: Int { EmbeddedSchema.migrations.count }
 
+    /// Reads, without writing anything, whether the file is a queue (or an empty new file), so a
+    /// foreign database is refused before even its journal mode is touched.
+    func checkOwnership() throws(QueueError) {
+        do throws(QueueError) {
+            try verifyOwnership()
+        } catch {
+            throw Migrator.incompatible(path, error)
+        }
+    }
+
     func migrate() throws(QueueError) {
         try connection.execute("BEGIN IMMEDIATE")
         do throws(QueueError) {
-            let version = try Int(connection.pragma("user_version") ?? "0") ?? 0
-            let applicationID = try Int64(connection.pragma("application_id") ?? "0") ?? 0
+            let (version, applicationID) = try verifyOwnership()
             let latest = migrations.count
-            if applicationID != Migrator.applicationID {
-                let objects = try connection.pragma("schema_version").flatMap(Int.init) ?? 0
-                guard applicationID == 0, version == 0, objects == 0 else {
-                    throw QueueError(
-                        .incompatibleDatabase,
-                        "\(path) is not a BackgroundCopy queue database (application_id \(applicationID), user_version \(version))",
-                        value: path)
-                }
-            }
             guard version <= latest else {
                 throw QueueError(
                     .incompatibleDatabase,
@@ -61,14 +61,34 @@ struct Migrator {
         }
     }
 
-    /// Turns "this is not a database" and "this database is corrupt" into a clear open error.
+    /// The file's schema version and application ID, if it is a queue or an empty file; throws
+    /// `incompatibleDatabase` if it is another application's database.
+    @discardableResult
+    private func verifyOwnership() throws(QueueError) -> (version: Int, applicationID: Int64) {
+        let version = try Int(connection.pragma("user_version") ?? "0") ?? 0
+        let applicationID = try Int64(connection.pragma("application_id") ?? "0") ?? 0
+        if applicationID != Migrator.applicationID {
+            let objects = try connection.pragma("schema_version").flatMap(Int.init) ?? 0
+            guard applicationID == 0, version == 0, objects == 0 else {
+                throw QueueError(
+                    .incompatibleDatabase,
+                    "\(path) is not a BackgroundCopy queue database (application_id \(applicationID), user_version \(version))",
+                    value: path)
+            }
+        }
+        return (version, applicationID)
+    }
+
+    /// Turns "this is not a database" into `incompatibleDatabase` and "this database is damaged" into
+    /// `corrupt`, both naming the file.
     static func incompatible(_ path: String, _ error: QueueError) -> QueueError {
-        guard error.code == .storage, let rc = error.sqliteResultCode else { return error }
+        guard error.code == .storage || error.code == .corrupt, let rc = error.sqliteResultCode else { return error }
         switch rc & 0xFF {
         case 26:  // SQLITE_NOTADB
             return QueueError(.incompatibleDatabase, "\(path) is not an SQLite database", value: path, sqliteResultCode: rc)
         case 11:  // SQLITE_CORRUPT
-            return QueueError(.incompatibleDatabase, "\(path) is corrupt: \(error.message)", value: path, sqliteResultCode: rc)
+            return QueueError(.corrupt, "\(path) is damaged: \(error.message) — run `bgcopy check`, restore a backup or start a new queue",
+                              value: path, sqliteResultCode: rc)
         default:
             return error
         }

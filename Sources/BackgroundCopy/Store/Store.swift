@@ -1,4 +1,5 @@
 import CSQLite
+import Dispatch
 import Synchronization
 
 /// A snapshot of how often the database changed; two equal stamps mean no commit in between.
@@ -7,31 +8,129 @@ struct ChangeStamp: Sendable, Equatable {
     let localCommits: Int
 }
 
-/// The queue's database: one writer connection behind a `Mutex`, and the transaction helpers
-/// that every API call goes through.
+/// The queue's database: one ``Writer`` that commits calls in batches, a ``ReaderPool`` whose
+/// reads never wait for it, and the change signals the engine and event streams watch.
 ///
-/// Each public call is exactly one ``write(_:)`` or ``read(_:)``: `BEGIN IMMEDIATE` (or a deferred
-/// read transaction), the body, `COMMIT`. Any error thrown by the body rolls the transaction back,
-/// so a failed call changes nothing and no transaction is ever left open.
+/// Each API call is exactly one ``write(_:)`` or ``read(_:)``. A write runs in its own savepoint
+/// of a batch transaction and returns after that batch's durable `COMMIT`; a body that throws
+/// leaves nothing behind. A read is one read transaction: a consistent snapshot of the last commit.
+/// Both exist in a blocking form (for simple hosts and the CLI) and an `async` form that suspends
+/// instead; blocking SQLite work runs on the writer thread or a dispatch queue, never on the
+/// caller's task.
 final class Store: Sendable {
     let path: String
-    private let connection: Mutex<Connection>
-    /// Write transactions committed through this store, so in-process changes are seen as soon
-    /// as other processes' are (through `PRAGMA data_version`).
-    private let commits = Atomic<Int>(0)
+    private let writer: Writer
+    private let readers: ReaderPool
+    /// A connection of its own for `PRAGMA data_version`, which changes when any other connection
+    /// — this store's writer or another process — commits.
+    private let watcher: Mutex<Connection>
+    private let notifier: CommitNotifier
+    private static let readQueue = DispatchQueue(label: "BackgroundCopy.Readers", attributes: .concurrent)
 
     /// Opens the database at `path`, applies the connection settings and migrates the schema.
-    init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration) throws(QueueError) {
+    /// Nothing is written to a file before it is known to be a queue (or empty).
+    init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration, readers: Int = 4) throws(QueueError) {
         let connection = try Connection(path: path, vfs: vfs)
-        sqlite3_busy_timeout(connection.handle, Int32(clamping: busyTimeout.milliseconds))
+        connection.setBusyTimeout(busyTimeout)
+        try Migrator(connection: connection, path: path).checkOwnership()
         try Store.configure(connection, durability: durability, path: path)
         try Migrator(connection: connection, path: path).migrate()
+        let openReader = { () throws(QueueError) -> Connection in
+            let reader = try Connection(path: path, vfs: vfs, readOnly: true)
+            reader.setBusyTimeout(busyTimeout)
+            try Store.configureReader(reader, durability: durability)
+            return reader
+        }
+        let watcher = try openReader()
+        let notifier = CommitNotifier()
         self.path = path
-        self.connection = Mutex(connection)
+        self.readers = ReaderPool(capacity: readers, open: openReader)
+        self.watcher = Mutex(watcher)
+        self.notifier = notifier
+        self.writer = Writer(connection: connection, committed: notifier.publish)
     }
 
+    deinit {
+        writer.close()
+        readers.close()
+        notifier.finish()
+    }
+
+    // MARK: Writes
+
+    /// Runs `body` in the next batch transaction; returns once that batch's commit is durable.
+    /// A `body` that throws leaves nothing behind; a failed commit throws to every call in it.
+    func write<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
+        try writer.write(body)
+    }
+
+    /// The `async` form of ``write(_:)``: suspends, never blocks, while it waits for the writer.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws(QueueError) -> T) async throws(QueueError) -> T {
+        try await writer.write(body)
+    }
+
+    // MARK: Reads
+
+    /// Runs `body` in one read transaction on a pooled reader: a consistent snapshot of the last
+    /// commit, taken without waiting for the writer.
+    func read<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
+        try readers.read(body)
+    }
+
+    /// The `async` form of ``read(_:)``: the read runs on a dispatch queue while the task suspends.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws(QueueError) -> T) async throws(QueueError) -> T {
+        let readers = readers
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, QueueError>, Never>) in
+            Store.readQueue.async {
+                continuation.resume(returning: Result { () throws(QueueError) -> T in try readers.read(body) })
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: Change signals
+
+    /// Changes whenever anyone — this process or another — commits to the database.
+    func changeStamp() throws(QueueError) -> ChangeStamp {
+        let version = try watcher.withLock { (db: inout Connection) throws(QueueError) -> String? in
+            try db.pragma("data_version")
+        }
+        return ChangeStamp(dataVersion: version ?? "", localCommits: notifier.count)
+    }
+
+    /// One element per commit made by this store (coalesced while nobody is taking them).
+    func localCommits() -> AsyncStream<Void> {
+        notifier.commits()
+    }
+
+    /// Returns the first stamp that differs from `stamp`: at once after a commit of this process,
+    /// within `pollInterval` after another process's.
+    func waitForChange(since stamp: ChangeStamp, pollInterval: Duration) async throws(QueueError) -> ChangeStamp {
+        let commits = localCommits()
+        while true {
+            let now = try changeStamp()
+            if now != stamp { return now }
+            guard !Task.isCancelled else { throw QueueError(.invalidState, "waiting for a change was cancelled") }
+            await Store.firstOf(commits, orSleep: pollInterval)
+        }
+    }
+
+    /// Waits until `commits` has an element or `interval` has passed, whichever comes first.
+    private static func firstOf(_ commits: AsyncStream<Void>, orSleep interval: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var iterator = commits.makeAsyncIterator()
+                _ = await iterator.next()
+            }
+            group.addTask { try? await Task.sleep(for: interval) }
+            _ = await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Connection settings
+
     private static func configure(_ connection: Connection, durability: QueueManager.Durability, path: String) throws(QueueError) {
-        // The first statement reads the header: a file that is not SQLite fails here.
         let mode: String?
         do throws(QueueError) {
             mode = try connection.pragma("journal_mode = WAL")
@@ -41,57 +140,24 @@ final class Store: Sendable {
         guard mode?.lowercased() == "wal" else {
             throw QueueError(.storage, "could not switch \(path) to WAL mode (journal_mode is \(mode ?? "unknown"))", value: path)
         }
-        switch durability {
-        case .full where Mutant.relaxedSynchronous.isActive: try connection.execute("PRAGMA synchronous = NORMAL")
-        case .full: try connection.execute("PRAGMA synchronous = FULL")
-        case .relaxed: try connection.execute("PRAGMA synchronous = NORMAL")
-        }
+        try connection.execute("PRAGMA synchronous = \(synchronous(durability))")
         try connection.execute("PRAGMA foreign_keys = ON")
         _ = bgcopy_sqlite_db_config_flag(connection.handle, SQLITE_DBCONFIG_DEFENSIVE, 1)
         _ = bgcopy_sqlite_db_config_flag(connection.handle, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0)
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction and commits; rolls back if anything throws.
-    func write<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
-        let result = try connection.withLock { (db: inout Connection) throws(QueueError) -> T in
-            try Store.transaction(db, begin: "BEGIN IMMEDIATE", body)
-        }
-        commits.add(1, ordering: .relaxed)
-        return result
+    private static func configureReader(_ connection: Connection, durability: QueueManager.Durability) throws(QueueError) {
+        try connection.execute("PRAGMA synchronous = \(synchronous(durability))")
+        try connection.execute("PRAGMA foreign_keys = ON")
+        try connection.execute("PRAGMA query_only = 1")
+        _ = bgcopy_sqlite_db_config_flag(connection.handle, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0)
     }
 
-    /// Changes whenever anyone — this process or another — commits to the database.
-    func changeStamp() throws(QueueError) -> ChangeStamp {
-        let version = try connection.withLock { (db: inout Connection) throws(QueueError) -> String? in
-            try db.pragma("data_version")
-        }
-        return ChangeStamp(dataVersion: version ?? "", localCommits: commits.load(ordering: .relaxed))
-    }
-
-    /// Runs `body` in one read transaction: a consistent snapshot for everything it reads.
-    func read<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
-        try connection.withLock { (db: inout Connection) throws(QueueError) -> T in
-            try Store.transaction(db, begin: "BEGIN DEFERRED", body)
-        }
-    }
-
-    /// Whether a transaction is open between calls (never, if every helper cleaned up).
-    var connectionIsInTransaction: Bool {
-        connection.withLock { db in db.inTransaction }
-    }
-
-    private static func transaction<T>(_ db: Connection, begin: String, _ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
-        try db.statement(begin).run()
-        do throws(QueueError) {
-            let result = try body(db)
-            db.releaseStatements()
-            try db.statement("COMMIT").run()
-            db.releaseStatements()
-            return result
-        } catch {
-            db.releaseStatements()
-            if db.inTransaction { try? db.statement("ROLLBACK").run() }
-            throw error
+    private static func synchronous(_ durability: QueueManager.Durability) -> String {
+        switch durability {
+        case .full where Mutant.relaxedSynchronous.isActive: "NORMAL"
+        case .full: "FULL"
+        case .relaxed: "NORMAL"
         }
     }
 }

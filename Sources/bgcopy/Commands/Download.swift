@@ -53,12 +53,12 @@ struct Download: AsyncParsableCommand {
         let manager = try queue.open(configuration)
         let label = name ?? "download " + ((specs[0].local as NSString).lastPathComponent)
             + (specs.count > 1 ? " and \(specs.count - 1) more" : "")
-        let group = try manager.createGroup(properties: GroupProperties(displayName: String(label.prefix(256)), priority: .foreground))
+        let group = try await manager.createGroup(properties: GroupProperties(displayName: String(label.prefix(256)), priority: .foreground))
         do {
-            try group.createJob().addFiles(specs)
-            try group.resume()
+            try await group.createJob().addFiles(specs)
+            try await group.resume()
         } catch {
-            try? group.cancel()  // leave no half-made group behind
+            try? await group.cancel()  // leave no half-made group behind
             throw error
         }
         var session = EngineSession(manager: manager, scope: [group.id], until: .idle)

@@ -28,7 +28,7 @@ struct Wait: AsyncParsableCommand {
         while true {
             let status: GroupStatus
             do {
-                status = try group.status()
+                status = try await group.status()
             } catch {
                 guard error.code == .notFound else { throw error }
                 throw CLIError(.notFound, "group \(group.id) was cancelled", hint: "`bgcopy events --group GROUP` shows what happened")

@@ -1,0 +1,42 @@
+import Synchronization
+
+/// Tells in-process listeners that the writer committed, so the engine and event streams react to
+/// this process's changes at once instead of at their next poll. Other processes' commits are still
+/// found through `PRAGMA data_version` (``Store/changeStamp()``).
+final class CommitNotifier: Sendable {
+    private let listeners = Mutex<[Int: AsyncStream<Void>.Continuation]>([:])
+    private let nextID = Atomic<Int>(0)
+    private let published = Atomic<Int>(0)
+
+    /// How many commits have been published; it only ever grows.
+    var count: Int { published.load(ordering: .relaxed) }
+
+    /// Counts a commit and wakes every listener (called on the writer thread after each commit).
+    func publish() {
+        published.add(1, ordering: .relaxed)
+        listeners.withLock { listeners in
+            for listener in listeners.values { listener.yield() }
+        }
+    }
+
+    /// A stream with one element per commit since the last element was taken (commits in between
+    /// coalesce into one); it ends when its consumer stops iterating.
+    func commits() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        listeners.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.listeners.withLock { $0.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Ends every stream (the store is closing).
+    func finish() {
+        let all = listeners.withLock { listeners in
+            defer { listeners.removeAll() }
+            return Array(listeners.values)
+        }
+        for listener in all { listener.finish() }
+    }
+}
