@@ -18,4 +18,12 @@ struct IntegrityTests {
         #expect(problems.count == 1)
         #expect(problems.first?.hasSuffix("of table jobs refers to a missing row of groups") == true, "\(problems)")
     }
+
+    @Test func theAsyncFormFindsTheSameProblems() async throws {
+        let scratch = Scratch()
+        let manager = try scratch.open()
+        #expect(try await manager.checkIntegrity() == [])
+        try orphanJob(scratch.database)
+        #expect(try await manager.checkIntegrity().count == 1)
+    }
 }
