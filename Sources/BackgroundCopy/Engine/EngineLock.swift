@@ -27,23 +27,6 @@ struct EngineLock: ~Copyable {
         descriptor = fd
     }
 
-    /// Takes the lock for an engine, waiting up to `patience` while it is held: opening a queue
-    /// holds the lock for the moment its recovery runs, and an engine that starts in that moment
-    /// must not fail as if another engine ran. An engine that really runs elsewhere keeps it longer.
-    ///
-    /// - Throws: `invalidState` if the lock is still held after `patience` (or the task is cancelled).
-    static func acquire(database: String, patience: Duration = .seconds(1)) async throws(QueueError) -> EngineLock {
-        let deadline = ContinuousClock.now + patience
-        while true {
-            do throws(QueueError) {
-                return try EngineLock(database: database)
-            } catch {
-                guard error.code == .invalidState, ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     /// Whether no engine holds the lock right now (taken and released at once).
     static func isFree(database: String) -> Bool {
         (try? EngineLock(database: database)) != nil

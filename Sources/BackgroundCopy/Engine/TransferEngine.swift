@@ -17,7 +17,7 @@ struct TransferEngine: Sendable {
     }
 
     func run() async throws(QueueError) {
-        let lock = try await EngineLock.acquire(database: core.store.path)
+        let lock = try EngineLock(database: core.store.path)
         try TransferRecovery(core: core).run()
         let clients = HTTPClients(core.configuration)
         var transports: [String: any Transport] = ["file": FileTransport(fileSystem: core.fileSystem)]
