@@ -1,14 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-import class Foundation.ProcessInfo
-
 let package = Package(
     name: "BackgroundCopy",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BackgroundCopy", targets: ["BackgroundCopy"]),
         .executable(name: "bgcopy", targets: ["bgcopy"]),
+        // What a host's own tests use: the loopback HTTP(S) server with switchable faults
+        // (as NIOTestUtils and HummingbirdTesting ship theirs). Never linked into `bgcopy`.
+        .library(name: "BackgroundCopyTesting", targets: ["BackgroundCopyTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,13 +41,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             plugins: ["EmbedSchema"]
         ),
-        // The loopback HTTP server with switchable faults that the tests and `bgcopy demo` use.
-        // Never a product.
+        // The loopback HTTP server with switchable faults, for this package's tests and hosts' own.
         .target(
-            name: "LoopbackServer",
+            name: "BackgroundCopyTesting",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -57,11 +59,16 @@ let package = Package(
             name: "bgcopy",
             dependencies: [
                 "BackgroundCopy",
-                "LoopbackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // Issues a fixed mix of API calls and prints a JSON ledger: the second process of
+        // TwoProcessTests. Test-only, never a product.
+        .executableTarget(
+            name: "QueueExerciser",
+            dependencies: ["BackgroundCopy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The crash harness: the power-loss simulator (a SQLite VFS shim and a durable-file layer),
         // the workloads and invariants, and the worker process the CrashRecoveryTests drive.
@@ -72,7 +79,7 @@ let package = Package(
             dependencies: [
                 "BackgroundCopy",
                 "CSQLite",
-                "LoopbackServer",
+                "BackgroundCopyTesting",
                 "PowerLossSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -86,12 +93,13 @@ let package = Package(
             name: "BackgroundCopyTests",
             dependencies: [
                 "BackgroundCopy",
-                "LoopbackServer",
+                "BackgroundCopyTesting",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ],
@@ -102,7 +110,8 @@ let package = Package(
 // never fetch or build package-benchmark. They live in this package, not a nested one, because they
 // call the engine's `package`-visible store operations, which another package cannot see.
 //   ENABLE_BENCHMARKS=1 swift package --scratch-path Benchmarks/.build benchmark   (or Benchmarks/run.sh)
-if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] == "1" {
+// The gate reads PackageDescription's `Context.environment`, so the manifest needs no Foundation.
+if Context.environment["ENABLE_BENCHMARKS"] == "1" {
     package.dependencies.append(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
     let benchmark = Target.Dependency.product(name: "Benchmark", package: "benchmark")
@@ -119,4 +128,11 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] == "1" {
         // One operation in a loop, for valgrind --tool=callgrind (see Benchmarks/README.md).
         .executableTarget(name: "QueueProfile", dependencies: ["BackgroundCopy", "BenchmarkSupport"], path: "Benchmarks/Tools/QueueProfile"),
     ]
+}
+
+// Documentation (Sources/BackgroundCopy/Documentation.docc), only with ENABLE_DOCC=1, so plain
+// builds never resolve swift-docc-plugin:
+//   ENABLE_DOCC=1 swift package generate-documentation --target BackgroundCopy
+if Context.environment["ENABLE_DOCC"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
 }

@@ -1,7 +1,7 @@
 import BackgroundCopy
 import CSQLite
 import Foundation
-import LoopbackServer
+import BackgroundCopyTesting
 import PowerLossSimulator
 import Synchronization
 

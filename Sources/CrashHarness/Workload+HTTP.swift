@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import BackgroundCopy
 import Foundation
-import LoopbackServer
+import BackgroundCopyTesting
 import NIOPosix
 
 extension Workload {

@@ -17,15 +17,24 @@ struct BGCopy: AsyncParsableCommand {
             GROUP is a group ID, a unique ID prefix or a unique display name.
             Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 not found, 130 interrupted.
             """,
+        version: BGCopy.version,
         subcommands: [
             Create.self, List.self, Info.self, Files.self, Add.self,
             Suspend.self, Resume.self, Cancel.self, Foreground.self, SetProp.self, Purge.self,
-            Run.self, Monitor.self, Events.self, Download.self, Demo.self, Exercise.self,
+            Run.self, Monitor.self, Events.self, Download.self, Demo.self, Wait.self, Check.self,
         ]
     )
 
+    /// What `bgcopy --version` prints.
+    static let version = "0.1.0"
+
     /// Parses and runs a command, mapping every error to one line on stderr and a documented exit code.
+    /// Bare `bgcopy` (no command) prints the help on stderr and exits 2, as a usage error.
     static func main() async {
+        if CommandLine.arguments.count <= 1 {
+            Console.error(helpMessage())
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
         do {
             var command = try await asyncParseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

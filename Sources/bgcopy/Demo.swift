@@ -2,13 +2,15 @@ import ArgumentParser
 import BackgroundCopy
 import Crypto
 import Foundation
-import LoopbackServer
 import Logging
 
-/// `bgcopy demo`: the queue at work against a loopback HTTP server it starts itself — no network.
+/// `bgcopy demo`: the queue at work on source files it generates itself and fetches through
+/// `file://` URLs — no network, and no test server linked into `bgcopy` (the loopback HTTP server
+/// lives in the `BackgroundCopyTesting` product). Priorities, the background throttle, SHA-256
+/// verification, cancellation and the events outbox work the same for every transport.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a self-contained demonstration on a loopback HTTP server (no network needed).")
+        abstract: "Run a self-contained demonstration on generated local files (no network needed).")
 
     @Option(help: "Keep the demo's files in this directory instead of a temporary one.")
     var directory: String?
@@ -17,17 +19,16 @@ struct Demo: AsyncParsableCommand {
         let root = directory ?? FileManager.default.temporaryDirectory.appending(path: "bgcopy-demo-\(getpid())").path
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let server = try await LoopbackServer.start()
         var logger = Logger(label: "bgcopy")
         logger.logLevel = .warning
         var configuration = QueueManager.Configuration()
         configuration.backgroundBytesPerSecond = 6 << 20
         let manager = try QueueManager(path: "\(root)/queue.sqlite", configuration: configuration, logger: logger)
-        print("queue \(root)/queue.sqlite, test server \(server.baseURL)\n")
+        print("queue \(root)/queue.sqlite, sources under file://\(root)/sources\n")
 
-        let urgent = try queue(manager, server, root, name: "security update", priority: .foreground, files: 3, size: 4 << 20)
-        let nightly = try queue(manager, server, root, name: "nightly mirror", priority: .low, files: 6, size: 2 << 20)
-        let verified = try queue(manager, server, root, name: "verified models", priority: .normal, files: 2, size: 3 << 20, sha256: true)
+        let urgent = try queue(manager, root, name: "security update", priority: .foreground, files: 3, size: 4 << 20)
+        let nightly = try queue(manager, root, name: "nightly mirror", priority: .low, files: 6, size: 2 << 20)
+        let verified = try queue(manager, root, name: "verified models", priority: .normal, files: 2, size: 3 << 20, sha256: true)
         for group in [urgent, nightly, verified] { try await group.resume() }
 
         let started = ContinuousClock.now
@@ -45,23 +46,36 @@ struct Demo: AsyncParsableCommand {
         }
         engine.cancel()
         _ = try? await engine.value
-        try await server.shutdown()
-        try report.summary(manager, elapsed: started.duration(to: .now), served: server)
+        try report.summary(manager, elapsed: started.duration(to: .now))
     }
 
-    /// A group of `files` generated files served by `server`, in one job.
-    private func queue(_ manager: QueueManager, _ server: LoopbackServer, _ root: String, name: String,
+    /// A group of `files` generated source files of `size` bytes, fetched through `file://`, in one job.
+    private func queue(_ manager: QueueManager, _ root: String, name: String,
                        priority: Priority, files: Int, size: Int, sha256: Bool = false) throws -> Group {
         let group = try manager.createGroup(properties: GroupProperties(displayName: name, priority: priority))
         let slug = name.replacingOccurrences(of: " ", with: "-")
+        let sources = "\(root)/sources/\(slug)"
+        try FileManager.default.createDirectory(atPath: sources, withIntermediateDirectories: true)
         try group.createJob().addFiles((0..<files).map { index in
-            let path = "/\(slug)/part\(index).bin"
-            let seed = UInt64(slug.utf8.count * 100 + index)
-            server.serve(path, size: size, seed: seed)
-            let digest = sha256 ? Array(SHA256.hash(data: LoopbackServer.generated(size: size, seed: seed))).map { String(format: "%02x", $0) }.joined() : nil
-            return FileSpec(remote: server.url(path), local: "\(root)/\(slug)-part\(index).bin", sizeHint: UInt64(size), sha256: digest)
+            let source = "\(sources)/part\(index).bin"
+            let content = Self.generated(size: size, seed: UInt64(slug.utf8.count * 100 + index))
+            try content.write(to: URL(fileURLWithPath: source))
+            let digest = sha256 ? SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined() : nil
+            return FileSpec(remote: "file://\(source)", local: "\(root)/\(slug)-part\(index).bin",
+                            sizeHint: UInt64(size), sha256: digest)
         })
         return group
+    }
+
+    /// `size` pseudo-random bytes from `seed` (xorshift64), so every source file differs.
+    private static func generated(size: Int, seed: UInt64) -> Data {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return Data((0..<size).map { _ in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        })
     }
 }
 
@@ -104,7 +118,7 @@ struct DemoReport {
         print("")
     }
 
-    func summary(_ manager: QueueManager, elapsed: Duration, served: LoopbackServer) throws {
+    func summary(_ manager: QueueManager, elapsed: Duration) throws {
         var bytes: UInt64 = 0
         print("summary after \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))):")
         for group in try manager.groups() {

@@ -141,7 +141,14 @@ final class CLIProcess: Sendable {
 enum CLI {
     /// The `bgcopy` executable of this build: beside the test bundle, else `.build/debug/bgcopy`
     /// above this source file.
-    static let binary: String = {
+    static let binary = executable("bgcopy")
+
+    /// The `QueueExerciser` test-support executable of this build, found as ``binary`` is.
+    static let exerciser = executable("QueueExerciser")
+
+    /// The executable `name` of this build: beside the test bundle, else in `.build/debug` above
+    /// this source file.
+    private static func executable(_ name: String) -> String {
         let fileManager = FileManager.default
         var directories = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
                            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
@@ -151,11 +158,11 @@ enum CLI {
             directories.append(up.appending(path: ".build/debug"))
         }
         for directory in directories {
-            let candidate = directory.appending(path: "bgcopy").path
+            let candidate = directory.appending(path: name).path
             if fileManager.isExecutableFile(atPath: candidate) { return candidate }
         }
-        return "bgcopy-not-built"
-    }()
+        return "\(name)-not-built"
+    }
 
     /// Runs `bgcopy ARGUMENTS --db <scratch database>` (no `--db` when `db` is false) to completion.
     static func run(_ arguments: [String], _ scratch: Scratch, db: Bool = true, environment: [String: String] = [:],
@@ -164,10 +171,11 @@ enum CLI {
             .finish(timeout: timeout)
     }
 
-    /// Starts `bgcopy ARGUMENTS --db <scratch database>` and returns at once.
+    /// Starts `bgcopy ARGUMENTS --db <scratch database>` (or another `executable` of this build)
+    /// and returns at once.
     static func start(_ arguments: [String], _ scratch: Scratch, db: Bool = true, environment: [String: String] = [:],
-                      stdin: String? = nil, directory: String? = nil) throws -> CLIProcess {
-        try CLIProcess(executable: binary, arguments + (db ? ["--db", scratch.database] : []), scratch: scratch,
+                      stdin: String? = nil, directory: String? = nil, executable: String = binary) throws -> CLIProcess {
+        try CLIProcess(executable: executable, arguments + (db ? ["--db", scratch.database] : []), scratch: scratch,
                        environment: environment, stdin: stdin, directory: directory)
     }
 

@@ -55,6 +55,7 @@ struct CLITests {
         let fromEnvironment = scratch.path("env.sqlite")
         #expect(try await CLI.run(["create", "env"], scratch, db: false, environment: ["BGCOPY_DB": fromEnvironment]).status == 0)
         #expect(FileManager.default.fileExists(atPath: fromEnvironment))
+        _ = try scratch.open()
         let overridden = try await CLI.run(["list", "--all", "--json"], scratch, environment: ["BGCOPY_DB": fromEnvironment])
         #expect(try overridden.objects().isEmpty, "--db wins over $BGCOPY_DB")
     }

@@ -1,5 +1,5 @@
 import Foundation
-import LoopbackServer
+import BackgroundCopyTesting
 import Synchronization
 import Testing
 @testable import BackgroundCopy

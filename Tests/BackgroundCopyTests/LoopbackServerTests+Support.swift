@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import LoopbackServer
+import BackgroundCopyTesting
 import NIOCore
 import NIOHTTP1
 #if canImport(Glibc)

@@ -39,7 +39,7 @@ struct RecoveryTests {
         try group.cancel()
         #expect(FileManager.default.fileExists(atPath: partial.tempPath))
         #expect(FileManager.default.fileExists(atPath: finalizing.tempPath))
-        #expect(scratch.log.entries.filter { $0.level == .warning }.count == 2)
+        #expect(scratch.log.entries.filter { $0.message.description == "file clean-up deferred to the next open" }.count == 2)
         return (partial, finalizing)
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import LoopbackServer
+import BackgroundCopyTesting
 import Testing
 @testable import BackgroundCopy
 

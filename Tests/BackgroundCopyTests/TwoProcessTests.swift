@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import BackgroundCopy
 
-/// The JSON ledger `bgcopy exercise` prints.
+/// The JSON ledger the `QueueExerciser` test-support executable prints.
 private struct Ledger: Decodable {
     struct GroupLedger: Decodable {
         let files: Int
@@ -29,9 +29,9 @@ struct TwoProcessTests {
         let sharedJob = try await shared.createJob()
         let startAt = Int(Date().timeIntervalSince1970 * 1000) + 2000
         let processes = try ["first", "second"].map { tag in
-            try CLI.start(["exercise", "--calls", "1000", "--tag", tag, "--shared-group", shared.id.description,
+            try CLI.start(["--calls", "1000", "--tag", tag, "--shared-group", shared.id.description,
                            "--shared-job", sharedJob.id.description, "--directory", scratch.directory,
-                           "--start-at", "\(startAt)"], scratch)
+                           "--start-at", "\(startAt)"], scratch, executable: CLI.exerciser)
         }
         var ledgers: [Ledger] = []
         for process in processes {

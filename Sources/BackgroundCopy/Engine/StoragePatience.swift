@@ -39,7 +39,7 @@ enum StoragePatience {
                 return result
             } catch where error.isPassingStorageFailure && !Task.isCancelled {
                 if attempt == 0 || attempt.isMultiple(of: 20) {
-                    logger.warning("database failure, will try again", metadata: ["step": "\(what)", "error": "\(error)"])
+                    logger.info("database failure, will try again", metadata: ["step": "\(what)", "error": "\(error)"])
                 }
                 try? await Task.sleep(for: wait(after: attempt))
                 attempt += 1

@@ -1,5 +1,3 @@
-import AsyncHTTPClient
-import NIOPosix
 import Synchronization
 
 /// The scheduler: claims files in order (foreground groups first and all at once, then one
@@ -23,29 +21,26 @@ struct TransferEngine: Sendable {
         try await StoragePatience.run("recover transfers", logger: core.logger) { () throws(QueueError) in
             try Reconciler(core: core).recoverTransfers()
         }
-        let client = HTTPClient(
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            configuration: HTTPTransport.clientConfiguration(connectTimeout: core.configuration.connectTimeout,
-                                                             readTimeout: core.configuration.readTimeout))
+        let clients = HTTPClients(core.configuration)
         var transports: [String: any Transport] = ["file": FileTransport(fileSystem: core.fileSystem)]
-        let http = HTTPTransport(client: client, maxRedirects: core.configuration.maxRedirects,
+        let http = HTTPTransport(clients: clients, maxRedirects: core.configuration.maxRedirects,
                                  credentials: core.configuration.credentials)
         transports["http"] = http
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
         let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
                                     waitsOutStorageFailures: true)
-        core.logger.info("transfer engine started", metadata: ["queue": "\(core.store.path)"])
+        core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         do throws(QueueError) {
             try await loop(context)
         } catch {
-            try? await client.shutdown()
+            await clients.shutdown()
             withExtendedLifetime(lock) {}
             throw error
         }
-        try? await client.shutdown()
+        await clients.shutdown()
         withExtendedLifetime(lock) {}
-        core.logger.info("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])
+        core.logger.debug("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])
     }
 
     private func loop(_ context: EngineContext) async throws(QueueError) {
@@ -113,7 +108,7 @@ struct TransferEngine: Sendable {
                     // Busy past the timeout, or full: not a reason to stop. Look again later.
                     let failures = (backoff?.failures ?? 0) + 1
                     if failures == 1 || failures.isMultiple(of: 20) {
-                        core.logger.warning("database failure in the scheduler, will try again", metadata: ["error": "\(error)"])
+                        core.logger.info("database failure in the scheduler, will try again", metadata: ["error": "\(error)"])
                     }
                     backoff = (.now + StoragePatience.wait(after: failures - 1), failures)
                 }

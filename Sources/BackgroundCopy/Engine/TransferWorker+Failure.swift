@@ -26,7 +26,7 @@ extension TransferWorker {
             // The database, not the transfer, failed: wait and try again, whatever the no-progress
             // timeout says. What was written beyond the last checkpoint is cut off next time.
             let wait = context.retryDelay(groupDelayMilliseconds: 0, retries: claim.retries + 1, serverAsked: nil)
-            context.logger.warning("database failure during a transfer, will retry",
+            context.logger.info("database failure during a transfer, will retry",
                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
             let now = context.core.now()
             _ = try await context.patiently("retry later") { () throws(QueueError) -> Bool in
@@ -82,7 +82,7 @@ extension TransferWorker {
                 if waiting { return false }
             }
         }
-        context.logger.warning("file failed", metadata: ["file": "\(claim.local)", "error": "\(error.message)"])
+        context.logger.info("file failed", metadata: ["file": "\(claim.local)", "error": "\(error.message)"])
         return try await context.patiently("fail") { () throws(QueueError) -> Bool in
             try context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
         }

@@ -57,7 +57,7 @@ struct TransferWorker: Sendable {
             do throws(QueueError) {
                 try await handle(failure, sink: sink, file: file)
             } catch {
-                context.logger.warning("engine stopped before the failure was recorded; the next start recovers the file",
+                context.logger.info("engine stopped before the failure was recorded; the next start recovers the file",
                                        metadata: ["file": "\(claim.local)", "error": "\(error)"])
             }
         }

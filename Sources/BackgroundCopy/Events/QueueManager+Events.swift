@@ -32,7 +32,7 @@ extension QueueManager {
                         try await observer.queueManager(self, didRecord: event)
                         break
                     } catch {
-                        core.logger.notice("observer did not accept an event; offering it again later",
+                        core.logger.info("observer did not accept an event; offering it again later",
                                            metadata: ["observer": "\(name)", "sequence": "\(event.sequence)"])
                         do { try await Task.sleep(for: redeliveryDelay) } catch { return }
                     }
@@ -90,7 +90,7 @@ private actor EventCursor {
             handedOut = event.sequence
             return event
         } catch {
-            if !Task.isCancelled { outbox.core.logger.error("event stream ended", metadata: ["error": "\(error)"]) }
+            if !Task.isCancelled { outbox.core.logger.info("event stream ended", metadata: ["error": "\(error)"]) }
             return nil
         }
     }

@@ -43,14 +43,14 @@ struct Reconciler {
                 directories.insert(effect.tempPath.parentDirectory)
                 done.append(effect.fileRowID)
             } catch {
-                core.logger.warning("file clean-up deferred to the next open", metadata: ["error": "\(error)"])
+                core.logger.info("file clean-up deferred to the next open", metadata: ["error": "\(error)"])
             }
         }
         for directory in directories.sorted() {
             do throws(QueueError) {
                 try fileSystem.fsyncDirectory(directory)
             } catch {
-                core.logger.warning("directory fsync failed after clean-up", metadata: ["error": "\(error)"])
+                core.logger.info("directory fsync failed after clean-up", metadata: ["error": "\(error)"])
             }
         }
         return done
@@ -175,7 +175,7 @@ struct Reconciler {
                 try trim(file.id, temp: file.temp, committed: file.done)
             } catch where error.code != .storage {
                 if file.failed {
-                    core.logger.warning("temp file of a failed file left as it is", metadata: ["error": "\(error)"])
+                    core.logger.info("temp file of a failed file left as it is", metadata: ["error": "\(error)"])
                 } else {
                     try quarantine(file.id, path: file.temp, error)
                 }
@@ -214,7 +214,7 @@ struct Reconciler {
     private func quarantine(_ fileRowID: Int64, path: String, _ error: QueueError) throws(QueueError) {
         let message = error.message.contains(path) ? error.message : "\(path): \(error.message)"
         let now = core.now()
-        core.logger.error("recovery could not repair a temp file; its group is in error", metadata: ["error": "\(message)"])
+        core.logger.info("recovery could not repair a temp file; its group is in error", metadata: ["error": "\(message)"])
         try core.store.write { db throws(QueueError) in
             let owner = try db.statement("""
                 SELECT g.id, j.id, f.position, f.retries FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id

@@ -43,7 +43,7 @@ public struct GroupProperties: Sendable, Hashable {
 
 /// One custom HTTP request header of a group.
 public struct HTTPHeader: Sendable, Hashable, Codable {
-    /// The field name: an HTTP token (letters, digits and ``!#$%&'*+-.^_`|~``), 1 to 256 characters.
+    /// The field name: an HTTP token (letters, digits, the backtick and `!#$%&'*+-.^_|~`), 1 to 256 characters.
     public var name: String
     /// The field value: no control character but tab, at most 8,192 bytes in UTF-8.
     public var value: String

@@ -47,6 +47,6 @@ extension Group {
     /// After a cancel committed: removes its temp files and logs it.
     func cancelled(_ outcome: Cancellation.Outcome) {
         Reconciler(core: core).apply(outcome.effects)
-        core.logger.info("group cancelled", metadata: ["group": "\(id)", "files": "\(outcome.summary)"])
+        core.logger.debug("group cancelled", metadata: ["group": "\(id)", "files": "\(outcome.summary)"])
     }
 }

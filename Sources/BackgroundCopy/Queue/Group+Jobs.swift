@@ -3,8 +3,8 @@ import Foundation
 extension Group {
     /// Adds a new, empty job at the end of the group (QMGR: CreateJob, which allowed only one).
     ///
-    /// - Parameter id: The job's ID; a new random one if `nil`.
-    /// - Throws: `alreadyExists` if any job, live or cancelled, has `id`; `notFound` if the group was cancelled.
+    /// - Parameter jobID: The job's ID (the `id:` argument); a new random one if `nil`.
+    /// - Throws: `alreadyExists` if any job, live or cancelled, has that ID; `notFound` if the group was cancelled.
     @discardableResult
     public func createJob(id jobID: JobID? = nil) throws(QueueError) -> Job {
         let jobID = jobID ?? JobID()

@@ -77,6 +77,11 @@ extension QueueManager {
         /// one request and is dropped, and a redirect to another origin ends the sending of
         /// credentials and custom headers for that fetch. See ``CredentialRequest``.
         public var credentials: (@Sendable (CredentialRequest) async -> Credential?)?
+        /// The proxies HTTP and HTTPS downloads go through; by default what the environment says
+        /// (`http_proxy`, `https_proxy`, `no_proxy`: ``ProxySettings/environment(_:)``), read when
+        /// the configuration is made. ``ProxySettings/none`` connects directly. Applies to the
+        /// engine's own HTTP transport, not to one a host sets in ``transports``.
+        public var proxies: ProxySettings = .environment()
         /// Space the engine leaves free on the file system of a local path; 64 MiB by default.
         /// A download whose announced size would eat into it is refused before a byte is written,
         /// and one of unknown size that reaches it is stopped; either way the group goes into error

@@ -31,10 +31,23 @@ public final class QueueManager: Sendable {
     /// Opens the queue at `path`, creating it (mode 0600) if it does not exist, migrating it to the
     /// current schema and finishing file clean-ups a crash interrupted.
     ///
+    /// - Parameters:
+    ///   - path: The database file.
+    ///   - configuration: Settings fixed for as long as the queue is open.
+    ///   - logger: Where the queue logs, at info level or below only (swift-log's rule for
+    ///     libraries). By default `Logger.current`: the logger of the enclosing `withLogger` scope.
+    ///     Outside any such scope the queue logs nothing — swift-log's unbound default (the logger
+    ///     with the empty label) would print on stderr of a host that never chose to log.
     /// - Throws: `incompatibleDatabase` if the file is not a BackgroundCopy queue, is corrupt, or
     ///   has a newer schema; `storage` if SQLite cannot open it; `fileSystem` if it cannot be created.
     public convenience init(path: String, configuration: Configuration = Configuration(), logger: Logger = Logger.current) throws(QueueError) {
-        try self.init(path: path, configuration: configuration, fileSystem: PosixFileSystem(), logger: logger)
+        try self.init(path: path, configuration: configuration, fileSystem: PosixFileSystem(), logger: Self.chosen(logger))
+    }
+
+    /// `logger`, unless it is swift-log's unbound task-local default (empty label), which becomes silent.
+    static func chosen(_ logger: Logger) -> Logger {
+        guard logger.label.isEmpty else { return logger }
+        return Logger(label: "BackgroundCopy") { _ in SwiftLogNoOpLogHandler() }
     }
 
     /// Opens the queue as ``init(path:configuration:logger:)`` does, with every file-system call

@@ -19,6 +19,8 @@ public struct HTTPTransport: Transport {
     public let maxRedirects: Int
     /// Asked for the `Authorization` of each request to the file's own origin; `nil` sends none.
     public let credentials: (@Sendable (CredentialRequest) async -> Credential?)?
+    /// The engine's clients, which choose a proxy per URL; `nil` when a host brought its own client.
+    private let clients: HTTPClients?
 
     /// A transport over `client`. Configure the client with redirects disallowed; this transport
     /// follows them itself so that it can check each hop. `credentials` is asked before every
@@ -28,6 +30,15 @@ public struct HTTPTransport: Transport {
         self.client = client
         self.maxRedirects = maxRedirects
         self.credentials = credentials
+        self.clients = nil
+    }
+
+    /// The engine's transport: each request goes through the client for its URL's proxy.
+    init(clients: HTTPClients, maxRedirects: Int, credentials: (@Sendable (CredentialRequest) async -> Credential?)?) {
+        self.client = clients.direct
+        self.maxRedirects = maxRedirects
+        self.credentials = credentials
+        self.clients = clients
     }
 
     /// The client configuration the engine uses when the host brings no transport of its own.
@@ -105,7 +116,7 @@ public struct HTTPTransport: Transport {
             if let validator { outgoing.headers.replaceOrAdd(name: "If-Range", value: validator) }
         }
         do {
-            return try await client.execute(outgoing, deadline: .distantFuture)
+            return try await (clients?.client(for: url) ?? client).execute(outgoing, deadline: .distantFuture)
         } catch {
             throw Self.classify(error, remote: remote)
         }

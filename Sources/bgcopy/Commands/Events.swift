@@ -27,7 +27,7 @@ struct Events: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let manager = try queue.open()
+        let manager = try queue.openExisting()
         let only = try group.map { try GroupResolver(manager: manager).resolve($0).id }
         let trap = follow ? SignalTrap() : nil
         defer { trap?.restore() }

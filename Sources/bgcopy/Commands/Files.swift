@@ -15,7 +15,7 @@ struct Files: ParsableCommand {
     var json = false
 
     func run() throws {
-        let manager = try queue.open()
+        let manager = try queue.openExisting()
         let group = try GroupResolver(manager: manager).resolve(group)
         let jobs = try group.jobs()
         let files = try jobs.enumerated().flatMap { index, job in try job.files().map { (index, job, $0) } }

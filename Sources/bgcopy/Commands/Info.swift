@@ -15,7 +15,7 @@ struct Info: ParsableCommand {
     var json = false
 
     func run() throws {
-        let manager = try queue.open()
+        let manager = try queue.openExisting()
         let group = try GroupResolver(manager: manager).resolve(group)
         guard let snapshot = try GroupSnapshot.read(group) else { throw CLIError.cancelledMeanwhile(group.id) }
         let rate = snapshot.status.state == .transferring ? try EventRates.recent(manager)[group.id] : nil

@@ -18,7 +18,7 @@ struct List: ParsableCommand {
     var json = false
 
     func run() throws {
-        let manager = try queue.open()
+        let manager = try queue.openExisting()
         let groups = try GroupSnapshot.all(manager).filter { all || $0.status.state != .complete }
         let rates = groups.contains { $0.status.state == .transferring } ? try EventRates.recent(manager) : [:]
         let rate = { (snapshot: GroupSnapshot) in snapshot.status.state == .transferring ? rates[snapshot.id] : nil }

@@ -26,7 +26,7 @@ struct Monitor: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let manager = try queue.open()
+        let manager = try queue.openExisting()
         let trap = SignalTrap()
         defer { trap.restore() }
         let bars = Console.isTerminal

@@ -80,13 +80,16 @@ enum Failure {
             Foundation.exit(error.rawValue)
         default:
             let code = BGCopy.exitCode(for: error)
-            let text = BGCopy.fullMessage(for: error)
-            if code == .success {
+            if code == .success {  // --help, --version
+                let text = BGCopy.fullMessage(for: error)
                 if !text.isEmpty { print(text) }
                 Foundation.exit(ExitStatus.success.rawValue)
             }
-            if !text.isEmpty { Console.error(text) }
-            Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+            // A parse or validation error: ArgumentParser's message alone, on one line (its full
+            // message adds the usage block); `--help` shows the usage.
+            let message = BGCopy.message(for: error)
+            report(message.isEmpty ? "invalid command line" : message, hint: "`bgcopy help` or `bgcopy COMMAND --help` shows the usage")
+            Foundation.exit(ExitStatus.usage.rawValue)
         }
     }
 

@@ -49,10 +49,12 @@ struct QueueLocation: Sendable, Equatable {
 
 /// Path helpers for command-line input.
 enum Paths {
-    /// `path` made absolute against the current directory and normalised (no `.` or `..`).
+    /// `path` made absolute against the current directory, with empty and `.` components dropped.
+    /// `..` is kept: through a symbolic link it names another directory than the text suggests, so
+    /// the library refuses it rather than have the command line guess.
     static func absolute(_ path: String) -> String {
         let expanded = (path as NSString).expandingTildeInPath
         let full = expanded.hasPrefix("/") ? expanded : FileManager.default.currentDirectoryPath + "/" + expanded
-        return URL(fileURLWithPath: full).standardizedFileURL.path
+        return "/" + full.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 }

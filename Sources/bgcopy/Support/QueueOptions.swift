@@ -26,10 +26,28 @@ struct QueueOptions: ParsableArguments {
         return logger
     }
 
+    /// Refuses `--db ''`: an empty path names no queue (it must not fall back to the default one).
+    func validate() throws {
+        if db?.isEmpty == true {
+            throw ValidationError("--db needs a path; an empty one names no queue")
+        }
+    }
+
     /// Opens (creating it if needed) the queue.
     func open(_ configuration: QueueManager.Configuration = .init()) throws -> QueueManager {
         let location = location
         try location.prepareDirectory()
         return try QueueManager(path: location.path, configuration: configuration, logger: logger)
+    }
+
+    /// Opens the queue for a command that only reads it (`list`, `info`, `files`, `events`,
+    /// `monitor`, `wait`, `check`): a database that does not exist is an error, never a new queue.
+    func openExisting() throws -> QueueManager {
+        let location = location
+        guard FileManager.default.fileExists(atPath: location.path) else {
+            throw CLIError(.failure, "no queue at \(location.path)",
+                           hint: "a command that changes the queue (`bgcopy create NAME`) creates it; choose another with --db PATH or $BGCOPY_DB")
+        }
+        return try QueueManager(path: location.path, logger: logger)
     }
 }

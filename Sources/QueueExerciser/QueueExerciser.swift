@@ -2,15 +2,16 @@ import ArgumentParser
 import BackgroundCopy
 import Foundation
 
-/// `bgcopy exercise` (hidden): issues a fixed mix of API calls on the queue, as fast as it can, and
-/// prints a JSON ledger of what it did. The two-process tests run two of these at once on one
-/// database and check that every acknowledged change is there and no call failed.
-struct Exercise: ParsableCommand {
+/// `QueueExerciser` (test support, never a product): issues a fixed mix of API calls on the queue,
+/// as fast as it can, and prints a JSON ledger of what it did. The two-process tests run two of
+/// these at once on one database and check that every acknowledged change is there and no call failed.
+@main
+struct QueueExerciser: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Issue a mix of queue calls and print a JSON ledger of them (for the two-process tests).",
-        shouldDisplay: false)
+        abstract: "Issue a mix of queue calls and print a JSON ledger of them (for the two-process tests).")
 
-    @OptionGroup var queue: QueueOptions
+    @Option(help: "The queue database.")
+    var db: String
 
     @Option(help: "How many API calls to make.")
     var calls = 1000
@@ -49,7 +50,7 @@ struct Exercise: ParsableCommand {
     }
 
     func run() throws {
-        let manager = try queue.open()
+        let manager = try QueueManager(path: db)
         guard let groupID = GroupID(sharedGroup), let jobID = JobID(sharedJob) else {
             throw ValidationError("--shared-group and --shared-job must be IDs")
         }
