@@ -55,6 +55,8 @@ extension Workload {
             if source.hasSuffix("/c1.bin"), offset == 5120 { ctx.fromHook { () throws(QueueError) in try ctx.suspend(group) } }
         }
         try await ctx.transfer()
+        // The hook holds the context: left set, the two would keep each other (and the queue) alive.
+        ctx.beforeChunk = nil
         try ctx.cancel(group)
     }
 

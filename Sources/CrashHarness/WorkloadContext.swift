@@ -79,8 +79,12 @@ public final class WorkloadContext: @unchecked Sendable {
     }()
 
     /// Drops the queue (its connection closes).
+    /// Drops the queue, and the chunk hook: a hook holds this context and the group handles it
+    /// calls, so left set after a workload that failed midway it would keep both, and the queue
+    /// with its connections, alive.
     func close() {
         manager = nil
+        beforeChunk = nil
     }
 
     func queue() throws(QueueError) -> QueueManager {
