@@ -77,29 +77,11 @@ struct Reconciler {
     /// their `temp_path` so the work is not repeated. A clean-up that fails is logged and tried
     /// again at the next open; the group is a tombstone, so nothing else waits for it.
     func finishCancelledFiles() throws(QueueError) {
-        let effects = try core.store.read { db throws(QueueError) in
-            let statement = try db.statement("""
-                SELECT id, state, temp_path, local_path FROM files
-                WHERE temp_path IS NOT NULL AND state IN ('retained', 'discarded')
-                """)
-            var effects: [FileEffect] = []
-            while try statement.step() {
-                let action: FileEffect.Action = statement.text(1) == FileState.retained.rawValue ? .finishRename : .removeTemp
-                effects.append(FileEffect(fileRowID: statement.int64(0), action: action, tempPath: statement.text(2), localPath: statement.text(3)))
-            }
-            return effects
-        }
+        let effects = try core.store.read { db throws(QueueError) in try db.cancelledFileEffects() }
         guard !effects.isEmpty else { return }
         let done = apply(effects)
         guard !done.isEmpty else { return }
-        try core.store.write { db throws(QueueError) in
-            let clear = try db.statement("UPDATE files SET temp_path = NULL WHERE id = ?")
-            for id in done {
-                try clear.bind(.integer(id))
-                try clear.run()
-                clear.reset()
-            }
-        }
+        try core.store.write { db throws(QueueError) in try db.clearTempPaths(done) }
         core.logger.info("recovery finished file clean-ups", metadata: ["files": "\(done.count)"])
     }
 
@@ -111,14 +93,7 @@ struct Reconciler {
     /// loss), or its progress reset if the temp file holds less; transferring groups with nothing
     /// in flight wait as `queued`.
     func recoverTransfers() throws(QueueError) {
-        let finalizing = try core.store.read { db throws(QueueError) in
-            let statement = try db.statement("SELECT id, temp_path, local_path, bytes_total FROM files WHERE state = 'finalizing'")
-            var rows: [(id: Int64, temp: String?, local: String, total: Int64?)] = []
-            while try statement.step() {
-                rows.append((statement.int64(0), statement.optionalText(1), statement.text(2), statement.optionalInt64(3)))
-            }
-            return rows
-        }
+        let finalizing = try core.store.read { db throws(QueueError) in try db.finalizingFiles() }
         for file in finalizing {
             do throws(QueueError) {
                 try settleFinalizing(file)
@@ -126,14 +101,11 @@ struct Reconciler {
                 try quarantine(file.id, path: file.temp ?? file.local, error)
             }
         }
-        try core.store.write { db throws(QueueError) in
-            try db.statement("UPDATE files SET state = 'queued' WHERE state = 'transferring'").run()
-            try TransferLedger.requeueIdleGroups(db)
-        }
+        try core.store.write { db throws(QueueError) in try db.requeueInterruptedTransfers() }
         try trimTemps()
     }
 
-    private func settleFinalizing(_ file: (id: Int64, temp: String?, local: String, total: Int64?)) throws(QueueError) {
+    private func settleFinalizing(_ file: Connection.FinalizingFile) throws(QueueError) {
         let ledger = TransferLedger(core: core)
         let kind = try file.temp.flatMap { path throws(QueueError) in try fileSystem.kind(of: path) }
         if let path = file.temp, kind != nil, kind != .regular {
@@ -149,10 +121,7 @@ struct Reconciler {
         } else if temp == nil, try fileSystem.kind(of: file.local) == .regular {
             try ledger.complete(file.id)
         } else {
-            try core.store.write { db throws(QueueError) in
-                try db.statement("UPDATE files SET state = 'queued', bytes_done = 0, validator = NULL WHERE id = ?")
-                    .bind(.integer(file.id)).run()
-            }
+            try core.store.write { db throws(QueueError) in try db.restartFile(file.id) }
         }
     }
 
@@ -160,16 +129,7 @@ struct Reconciler {
     /// regular file, or cannot be inspected or cut, puts its file and group in error (once: a file
     /// already in error is left as it is).
     private func trimTemps() throws(QueueError) {
-        let waiting = try core.store.read { db throws(QueueError) in
-            let statement = try db.statement("""
-                SELECT id, temp_path, bytes_done, state FROM files WHERE state IN ('queued', 'error') AND temp_path IS NOT NULL
-                """)
-            var rows: [(id: Int64, temp: String, done: UInt64, failed: Bool)] = []
-            while try statement.step() {
-                rows.append((statement.int64(0), statement.text(1), UInt64(statement.int64(2)), statement.text(3) == FileState.error.rawValue))
-            }
-            return rows
-        }
+        let waiting = try core.store.read { db throws(QueueError) in try db.waitingTemps() }
         for file in waiting {
             do throws(QueueError) {
                 try trim(file.id, temp: file.temp, committed: file.done)
@@ -203,10 +163,7 @@ struct Reconciler {
     }
 
     private func setProgress(_ fileRowID: Int64, _ bytes: UInt64) throws(QueueError) {
-        try core.store.write { db throws(QueueError) in
-            try db.statement("UPDATE files SET bytes_done = ?, validator = CASE WHEN ? = 0 THEN NULL ELSE validator END WHERE id = ?")
-                .bind(.integer(Int64(bytes)), .integer(Int64(bytes)), .integer(fileRowID)).run()
-        }
+        try core.store.write { db throws(QueueError) in try db.setCommittedBytes(fileRowID, bytes) }
     }
 
     /// Puts a file whose temp file recovery could not repair in `error`, and its group (unless
@@ -216,24 +173,7 @@ struct Reconciler {
         let now = core.now()
         core.logger.info("recovery could not repair a temp file; its group is in error", metadata: ["error": "\(message)"])
         try core.store.write { db throws(QueueError) in
-            let owner = try db.statement("""
-                SELECT g.id, j.id, f.position, f.retries FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
-                WHERE f.id = ? AND g.state <> 'cancelled' AND f.state IN ('queued', 'transferring', 'finalizing')
-                """).bind(.integer(fileRowID))
-            guard try owner.step() else { return }
-            let (group, job, index, retries) = (owner.int64(0), owner.int64(1), owner.int(2), owner.int(3))
-            owner.reset()
-            try db.statement("UPDATE files SET state = 'error' WHERE id = ?").bind(.integer(fileRowID)).run()
-            try db.statement("""
-                UPDATE groups SET state = 'error', modified_at = ?, retry_at = NULL, error_count = error_count + 1,
-                       last_error_code = ?, last_error_message = ?, last_error_system = ?, last_error_http = NULL,
-                       last_error_retries = ?, last_error_file_id = ?
-                WHERE id = ?
-                """)
-                .bind(.integer(now), .text(QueueError.Code.fileSystem.description), .text(message),
-                      .optional(error.systemError.map(Int64.init)), .int(retries), .integer(fileRowID), .integer(group))
-                .run()
-            try EventLog.record(db, .groupError, group: group, job: job, fileIndex: index, state: .error, detail: message, at: now)
+            try db.quarantine(fileRowID, message: message, systemError: error.systemError, at: now)
         }
     }
 
