@@ -48,6 +48,9 @@ final class WriteRequest<T: Sendable>: WriteWork, @unchecked Sendable {
         default: result = .failure(commitError ?? QueueError(.storage, "the write was never run"))
         }
         outcome = nil
+        // A call that never ran (its batch failed to begin) still holds its body: drop it before the
+        // caller resumes, since a blocking caller's body must not outlive its call.
+        body = nil
         deliver(result)
     }
 }
