@@ -29,7 +29,7 @@ struct EngineLock: ~Copyable {
 
     /// Whether no engine holds the lock right now (taken and released at once).
     static func isFree(database: String) -> Bool {
-        (try? EngineLock(database: database)) != nil
+        (try? EngineLock(database: database)) != nil  // failing to take it is the answer: held
     }
 
     deinit {

@@ -58,7 +58,7 @@ struct LowSpeedWatch {
         let tick = min(Duration.seconds(1), period / 4)
         var start = (at: clock.now, bytes: sink.received)
         while !Task.isCancelled {
-            try? await Task.sleep(for: tick)
+            try? await Task.sleep(for: tick)  // cancelled when the transfer ends; the watch checks that
             guard !Task.isCancelled else { return nil }
             let now = clock.now
             let elapsed = start.at.duration(to: now)

@@ -41,7 +41,7 @@ enum StoragePatience {
                 if attempt == 0 || attempt.isMultiple(of: 20) {
                     logger.info("database failure, will try again", metadata: ["step": "\(what)", "error": "\(error)"])
                 }
-                try? await Task.sleep(for: wait(after: attempt))
+                try? await Task.sleep(for: wait(after: attempt))  // cancelled: the loop sees it and stops waiting
                 attempt += 1
             }
         }

@@ -49,7 +49,7 @@ struct TransferEngine: Sendable {
         let interval = core.configuration.changePollInterval
         let ticker = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await Task.sleep(for: interval)  // cancelled only when the engine stops; the loop checks that
                 continuation.yield(.tick)
             }
         }

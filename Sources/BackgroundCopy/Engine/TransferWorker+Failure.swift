@@ -15,7 +15,7 @@ extension TransferWorker {
             // Keep what is on disk: fsync it and hand the file back with that count. If the file
             // was cancelled — possibly before this worker created its temp file, after the cancel's
             // own clean-up ran — remove the temp file now rather than at the next open.
-            let synced = file.map { (try? fileSystem.fsync($0)) != nil } ?? false
+            let synced = file.map { (try? fileSystem.fsync($0)) != nil } ?? false  // unsynced: the bytes are not committed (Durability 8)
             let state = try await context.patiently("release") { () throws(QueueError) -> FileState? in
                 try context.ledger.release(claim.fileRowID, bytesDone: synced && sink != nil ? held : nil)
             }
@@ -36,7 +36,7 @@ extension TransferWorker {
         }
         if error.code == .validationFailed {
             try await discardProgress()
-            if let file { try? fileSystem.truncate(file, to: 0) }
+            if let file { try? fileSystem.truncate(file, to: 0) }  // progress is already discarded; recovery cuts the temp file again
             try await settle(error)
             if file != nil { removeTemp() }
             return
@@ -50,7 +50,7 @@ extension TransferWorker {
         }
         // A network failure keeps the bytes received so far. A failed fsync is never retried
         // (DESIGN.md, Durability 7): the next attempt cuts the temp file back to the last checkpoint.
-        if error.code == .transfer, error.isTransient, let sink, let file, (try? fileSystem.fsync(file)) != nil {
+        if error.code == .transfer, error.isTransient, let sink, let file, (try? fileSystem.fsync(file)) != nil {  // unsynced: no checkpoint
             do throws(QueueError) {
                 try await sink.commit(bytes: nil, sync: false)
             } catch where error == TransferSink.stopped {

@@ -170,7 +170,7 @@ package struct PosixFileSystem: FileSystem {
     /// The process's umask, read once: from `/proc/self/status` where Linux gives it, else by
     /// setting and restoring it (a moment in which another thread's new file would get 022).
     static let creationMask: UInt32 = {
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),  // no /proc: the umask is read below
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
            let mask = UInt32(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8) {
             return mask

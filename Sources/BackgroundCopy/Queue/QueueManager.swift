@@ -65,7 +65,7 @@ public final class QueueManager: Sendable {
         self.configuration = configuration
         self.core = QueueCore(store: store, configuration: configuration, fileSystem: fileSystem, logger: logger)
         // With no engine running on this database, the transfers it left half-done are ours to put back.
-        let lock = try? EngineLock(database: path)
+        let lock = try? EngineLock(database: path)  // taken means another engine runs: recovery of transfers is its job
         try Reconciler(core: core).recoverOnOpen(transfers: lock != nil)
         withExtendedLifetime(lock) {}
     }

@@ -56,7 +56,7 @@ struct Migrator {
             }
             try connection.execute("COMMIT")
         } catch {
-            if connection.inTransaction { try? connection.execute("ROLLBACK") }
+            if connection.inTransaction { try? connection.execute("ROLLBACK") }  // the error thrown next is the one that matters; a failed rollback ends with the connection
             throw Migrator.incompatible(path, error)
         }
     }

@@ -33,7 +33,7 @@ final class ReaderPool: @unchecked Sendable {
             return result
         } catch {
             db.releaseStatements()
-            if db.inTransaction { try? db.statement("ROLLBACK").run() }
+            if db.inTransaction { try? db.statement("ROLLBACK").run() }  // a read changed nothing; the body's error is rethrown
             db.releaseStatements()
             throw error
         }

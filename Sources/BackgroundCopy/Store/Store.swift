@@ -125,7 +125,7 @@ final class Store: Sendable {
                 var iterator = commits.makeAsyncIterator()
                 _ = await iterator.next()
             }
-            group.addTask { try? await Task.sleep(for: interval) }
+            group.addTask { try? await Task.sleep(for: interval) }  // cancelled when a commit came first: that is the point
             _ = await group.next()
             group.cancelAll()
         }

@@ -37,7 +37,7 @@ struct HTTPClients: Sendable {
     /// Shuts every client down.
     func shutdown() async {
         for client in [direct] + proxied.values {
-            try? await client.shutdown()
+            try? await client.shutdown()  // the engine is stopping; a client that fails to shut down holds nothing of the queue
         }
     }
 }
