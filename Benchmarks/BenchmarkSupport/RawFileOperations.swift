@@ -7,9 +7,9 @@ package final class RawFileOperations {
     let jobTaken: RawStatement
     let insertJob: RawStatement
     let liveJob: RawStatement
-    let pathTaken: RawStatement
     let nextPosition: RawStatement
-    let insertFile: RawStatement
+    /// Multi-row inserts of 32, 8 and 1 files, as the library issues them.
+    let insertFiles: [Int: RawStatement]
     let reopenComplete: RawStatement
 
     package init(_ queue: RawQueue) {
@@ -18,11 +18,11 @@ package final class RawFileOperations {
         jobTaken = db.prepare("SELECT 1 FROM jobs WHERE uuid = ?")
         insertJob = db.prepare("INSERT INTO jobs (uuid, group_id, created_at) VALUES (?, ?, ?)")
         liveJob = db.prepare("SELECT id FROM jobs WHERE uuid = ? AND group_id = ? AND state = 'active'")
-        pathTaken = db.prepare("SELECT 1 FROM files WHERE local_path = ? AND state NOT IN ('retained', 'discarded')")
         nextPosition = db.prepare("SELECT coalesce(max(position) + 1, 0) FROM files WHERE job_id = ?")
-        insertFile = db.prepare("""
-            INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES (?, ?, ?, ?, ?, ?)
-            """)
+        insertFiles = Dictionary(uniqueKeysWithValues: [32, 8, 1].map { rows in
+            (rows, db.prepare("INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES "
+                              + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")))
+        })
         reopenComplete = db.prepare("UPDATE groups SET state = 'suspended', completed_at = NULL, modified_at = ? WHERE id = ?")
     }
 
@@ -42,7 +42,8 @@ package final class RawFileOperations {
         }
     }
 
-    /// Appends files to the job, refusing a local path a live file already has.
+    /// Appends files to the job; the unique index `files_live_local_path` refuses a local path a
+    /// live file already has, as in the library.
     package func addFiles(_ files: [FileSpec], to job: JobID, in group: GroupID) {
         let now = RawQueue.now()
         queue.write {
@@ -52,23 +53,26 @@ package final class RawFileOperations {
             guard liveJob.step() else { fatalError("job \(job) not found") }
             let jobRowID = liveJob.int64(0)
             liveJob.reset()
-            for file in files {
-                pathTaken.bind(1, file.local)
-                guard !pathTaken.step() else { fatalError("\(file.local) taken") }
-                pathTaken.reset()
-            }
             nextPosition.bind(1, jobRowID)
             nextPosition.step()
             let first = nextPosition.int64(0)
             nextPosition.reset()
-            for (offset, file) in files.enumerated() {
-                insertFile.bind(1, jobRowID)
-                insertFile.bind(2, first + Int64(offset))
-                insertFile.bind(3, file.remote)
-                insertFile.bind(4, file.local)
-                if let hint = file.sizeHint { insertFile.bind(5, Int64(hint)) } else { insertFile.bindNull(5) }
-                insertFile.bindNull(6)
-                insertFile.run()
+            var offset = 0
+            while offset < files.count {
+                let rows = [32, 8, 1].first { $0 <= files.count - offset }!
+                let insert = insertFiles[rows]!
+                for row in 0..<rows {
+                    let file = files[offset + row]
+                    let base = Int32(row * 6)
+                    insert.bind(base + 1, jobRowID)
+                    insert.bind(base + 2, first + Int64(offset + row))
+                    insert.bind(base + 3, file.remote)
+                    insert.bind(base + 4, file.local)
+                    if let hint = file.sizeHint { insert.bind(base + 5, Int64(hint)) } else { insert.bindNull(base + 5) }
+                    insert.bindNull(base + 6)
+                }
+                insert.run()
+                offset += rows
             }
             var state = row.state
             if state == "complete" {

@@ -31,6 +31,11 @@ package struct OpenFile: Sendable, Equatable {
 package protocol FileSystem: Sendable {
     /// What `path` is, or `nil` if nothing is there.
     func kind(of path: String) throws(QueueError) -> FileKind?
+    /// Each entry of the directory `path`: its name's bytes and what it is; or `nil` when the
+    /// directory's size (`st_size`) is over `limit` bytes or it cannot be listed: one listing in
+    /// place of ``kind(of:)`` for each of many names in a small directory. A name not listed is
+    /// not there.
+    func entries(ofDirectory path: String, ifAtMost limit: Int) throws(QueueError) -> [(name: [UInt8], kind: FileKind)]?
     /// The absolute path with every symbolic link resolved (`realpath`), or `nil` if it does not exist.
     func resolve(_ path: String) throws(QueueError) -> String?
     /// Whether the calling process may create files in the directory `path`.
@@ -90,11 +95,15 @@ enum FileMode {
 }
 
 /// Defaults for test doubles that wrap the real file system by path: the directory-relative calls
-/// fall back to the path-based ones (so a double's faults and hooks still apply), and
+/// fall back to the path-based ones (so a double's faults and hooks still apply), a directory is
+/// never listed (``FileSystem/kind(of:)`` is asked instead), and
 /// ``FileSystem/openDirectory(_:)``, ``FileSystem/freeSpace(inDirectory:)`` and
 /// ``FileSystem/setMode(_:_:)`` ask the real one.
 /// ``PosixFileSystem`` implements every call itself.
 extension FileSystem {
+    /// Lists nothing, so a double's ``kind(of:)`` answers for every name.
+    package func entries(ofDirectory path: String, ifAtMost limit: Int) throws(QueueError) -> [(name: [UInt8], kind: FileKind)]? { nil }
+
     package func openDirectory(_ path: String) throws(QueueError) -> OpenFile {
         try PosixFileSystem().openDirectory(path)
     }
@@ -138,14 +147,15 @@ extension FileSystem {
 extension String {
     /// The directory part of an absolute path (`/` for a file at the root).
     var parentDirectory: String {
-        guard let slash = lastIndex(of: "/"), slash != startIndex else { return "/" }
+        guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")), slash != startIndex else { return "/" }
         return String(self[..<slash])
     }
 
-    /// The last component of a path (the whole string if it has no `/`).
+    /// The last component of a path (the whole string if it has no `/`). Paths split at the byte
+    /// `/`, as the kernel splits them, never inside a character.
     var lastComponent: String {
-        guard let slash = lastIndex(of: "/") else { return self }
-        return String(self[index(after: slash)...])
+        guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return self }
+        return String(self[utf8.index(after: slash)...])
     }
 
     /// This directory path joined with `name`.

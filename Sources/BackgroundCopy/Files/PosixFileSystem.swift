@@ -19,12 +19,46 @@ package struct PosixFileSystem: FileSystem {
             if code == ENOENT || code == ENOTDIR { return nil }
             throw PosixFileSystem.failure("inspect", path, code)
         }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return .regular
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symbolicLink
-        default: return .other
+        return Self.kind(ofMode: info.st_mode)
+    }
+
+    private static func kind(ofMode mode: mode_t) -> FileKind {
+        switch mode & S_IFMT {
+        case S_IFREG: .regular
+        case S_IFDIR: .directory
+        case S_IFLNK: .symbolicLink
+        default: .other
         }
+    }
+
+    package func entries(ofDirectory path: String, ifAtMost limit: Int) throws(QueueError) -> [(name: [UInt8], kind: FileKind)]? {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, Int(info.st_size) <= limit,
+              let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var entries: [(name: [UInt8], kind: FileKind)] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else { break }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): entries.append((name, .regular))
+            case Int32(DT_DIR): entries.append((name, .directory))
+            case Int32(DT_LNK): entries.append((name, .symbolicLink))
+            case Int32(DT_UNKNOWN):
+                // Some file systems do not say: ask the entry itself (gone since listed: not there).
+                var entryInfo = stat()
+                let found = withUnsafePointer(to: entry.pointee.d_name) { name in
+                    name.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: name.pointee)) {
+                        fstatat(dirfd(directory), $0, &entryInfo, AT_SYMLINK_NOFOLLOW) == 0
+                    }
+                }
+                if found { entries.append((name, Self.kind(ofMode: entryInfo.st_mode))) }
+            default: entries.append((name, .other))
+            }
+        }
+        // A listing cut short by an error would report files missing that are there.
+        return errno == 0 ? entries : nil
     }
 
     package func resolve(_ path: String) throws(QueueError) -> String? {

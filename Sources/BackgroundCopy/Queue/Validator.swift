@@ -80,137 +80,6 @@ struct Validator: Sendable {
         }
     }
 
-    // MARK: Files
-
-    /// Validates a batch for `addFiles`: each spec on its own, then duplicates within the batch.
-    /// Returns the SHA-256 of each spec as 32 bytes, if it has one.
-    func validate(_ specs: [FileSpec]) throws(QueueError) -> [[UInt8]?] {
-        guard !specs.isEmpty else { throw .invalidArgument("no files given", value: "[]") }
-        var seen: [[UInt8]: Int] = [:]  // by bytes, as the database compares paths
-        var digests: [[UInt8]?] = []
-        digests.reserveCapacity(specs.count)
-        for (index, spec) in specs.enumerated() {
-            do throws(QueueError) {
-                try validateRemote(spec.remote)
-                try validateLocal(spec.local)
-                if let hint = spec.sizeHint, hint > UInt64(Int64.max) {
-                    throw .invalidArgument("size hint \(hint) is larger than \(Int64.max)", value: "\(hint)")
-                }
-                digests.append(try spec.sha256.map(Self.digest))
-            } catch {
-                throw QueueError(error.code, "file \(index): \(error.message)", value: error.value, systemError: error.systemError)
-            }
-            if let first = seen.updateValue(index, forKey: Array(spec.local.utf8)) {
-                throw .invalidArgument("files \(first) and \(index) have the same local path \(spec.local)", value: spec.local)
-            }
-        }
-        return digests
-    }
-
-    func validateRemote(_ remote: String) throws(QueueError) {
-        guard !remote.isEmpty else { throw .invalidArgument("remote name is empty", value: remote) }
-        guard remote.unicodeScalars.count <= Self.maxRemoteLength else {
-            throw .invalidArgument("remote name is \(remote.unicodeScalars.count) characters; at most \(Self.maxRemoteLength) allowed", value: remote)
-        }
-        if let scalar = remote.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0 == " " }) {
-            throw .invalidArgument("remote name contains \(Self.hex(scalar)); escape it", value: remote)
-        }
-        if remote.hasPrefix("/") {
-            guard configuration.allowedSchemes.contains("file") else {
-                throw .invalidArgument("local copies (scheme file) are not allowed", value: remote)
-            }
-            return try validatePathShape(remote, role: "remote path")
-        }
-        guard let colon = remote.firstIndex(of: ":"), Self.isScheme(remote[..<colon]) else {
-            throw .invalidArgument("remote name \(remote) is relative: give a URL with a scheme or an absolute path", value: remote)
-        }
-        let scheme = remote[..<colon].lowercased()
-        guard configuration.allowedSchemes.contains(scheme) else {
-            let allowed = configuration.allowedSchemes.sorted().joined(separator: ", ")
-            throw .invalidArgument("scheme \(scheme) is not allowed (allowed: \(allowed))", value: remote)
-        }
-        guard let components = URLComponents(string: remote) else {
-            throw .invalidArgument("remote name \(remote) is not a valid URL", value: remote)
-        }
-        guard components.user == nil, components.password == nil else {
-            throw .invalidArgument("remote URL carries credentials; provide them through the credential callback", value: remote)
-        }
-        switch scheme {
-        case "http", "https":
-            guard let host = components.host, !host.isEmpty else {
-                throw .invalidArgument("remote URL \(remote) has no host", value: remote)
-            }
-        case "file":
-            guard (components.host ?? "").isEmpty || components.host == "localhost", components.path.hasPrefix("/") else {
-                throw .invalidArgument("file URL \(remote) must name an absolute local path", value: remote)
-            }
-            try validatePathShape(components.path, role: "file URL path")
-        default:
-            break
-        }
-    }
-
-    func validateLocal(_ local: String) throws(QueueError) {
-        try validatePathShape(local, role: "local path")
-        let name = local.split(separator: "/").last.map(String.init) ?? ""
-        guard name.utf8.count <= Self.maxFinalNameBytes else {
-            throw .invalidArgument("file name \(name) is \(name.utf8.count) bytes; at most \(Self.maxFinalNameBytes) allowed (room for the temp file's name)", value: local)
-        }
-        guard !name.hasSuffix(Self.tempSuffix) else {
-            throw .invalidArgument("file name \(name) ends in \(Self.tempSuffix), which the library keeps for its temp files", value: local)
-        }
-        switch try fileSystem.kind(of: local) {
-        case .symbolicLink: throw .invalidArgument("local path \(local) is a symbolic link", value: local)
-        case .directory: throw .invalidArgument("local path \(local) is a directory", value: local)
-        case .other: throw .invalidArgument("local path \(local) is not a regular file", value: local)
-        case .regular, nil: break
-        }
-        let parent = local.parentDirectory
-        guard let resolvedParent = try fileSystem.resolve(parent), try fileSystem.kind(of: resolvedParent) == .directory else {
-            throw .accessDenied("directory \(parent) does not exist", value: local)
-        }
-        if !configuration.allowedRoots.isEmpty {
-            // Compared after resolving symbolic links, so a link inside a root cannot lead outside it.
-            var inside = false
-            for root in configuration.allowedRoots {
-                guard let resolvedRoot = try fileSystem.resolve(root) else { continue }
-                inside = inside || resolvedParent == resolvedRoot || resolvedParent.hasPrefix(resolvedRoot == "/" ? "/" : resolvedRoot + "/")
-            }
-            guard inside else {
-                throw .accessDenied("local path \(local) (directory \(resolvedParent)) is outside the allowed roots \(configuration.allowedRoots.joined(separator: ", "))", value: local)
-            }
-        }
-        guard resolvedParent == parent else {
-            throw .invalidArgument("directory of local path \(local) passes through a symbolic link (it resolves to \(resolvedParent)); "
-                                   + "give the resolved path: no link is followed when the file is written", value: local)
-        }
-        guard fileSystem.isWritableDirectory(parent) else {
-            throw .accessDenied("directory \(parent) is not writable", value: local)
-        }
-    }
-
-    /// An absolute, normalised path: no empty, `.` or `..` components, no control characters.
-    private func validatePathShape(_ path: String, role: String) throws(QueueError) {
-        guard path.hasPrefix("/") else { throw .invalidArgument("\(role) \(path) is not absolute", value: path) }
-        guard path.utf8.count <= Self.maxPathBytes else {
-            throw .invalidArgument("\(role) is \(path.utf8.count) bytes; at most \(Self.maxPathBytes) allowed", value: path)
-        }
-        if let scalar = Self.firstControl(in: path, allowing: []) {
-            throw .invalidArgument("\(role) contains control character \(Self.hex(scalar))", value: path)
-        }
-        guard path.count > 1, !path.hasSuffix("/") else {
-            throw .invalidArgument("\(role) \(path) names a directory, not a file", value: path)
-        }
-        for component in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            if component.isEmpty || component == "." || component == ".." {
-                throw .invalidArgument("\(role) \(path) is not normalised (empty, '.' or '..' component)", value: path)
-            }
-            if component.utf8.count > Self.maxNameBytes {
-                throw .invalidArgument("\(role) has a component of \(component.utf8.count) bytes; at most \(Self.maxNameBytes) allowed", value: path)
-            }
-        }
-    }
-
     // MARK: Helpers
 
     static func digest(_ hex: String) throws(QueueError) -> [UInt8] {
@@ -238,17 +107,36 @@ struct Validator: Sendable {
         }
     }
 
-    private static func firstControl(in text: String, allowing allowed: Set<Unicode.Scalar>) -> Unicode.Scalar? {
-        text.unicodeScalars.first { $0.properties.generalCategory == .control && !allowed.contains($0) }
+    static func firstControl(in text: String, allowing allowed: Set<Unicode.Scalar>) -> Unicode.Scalar? {
+        guard mayHoldControl(text) else { return nil }
+        return text.unicodeScalars.first { $0.properties.generalCategory == .control && !allowed.contains($0) }
     }
 
-    private static func hex(_ scalar: Unicode.Scalar) -> String {
+    /// Whether `text` may hold a control character (category Cc: U+0000–U+001F, U+007F–U+009F), by
+    /// its UTF-8 bytes alone: one below 0x20, 0x7F, or 0xC2, the lead byte of U+0080–U+00BF. False
+    /// means it holds none, so most text skips the Unicode property look-up per character.
+    static func mayHoldControl(_ text: String) -> Bool {
+        func scan(_ bytes: some Sequence<UInt8>) -> Bool {
+            bytes.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
+        }
+        return text.utf8.withContiguousStorageIfAvailable(scan) ?? scan(text.utf8)
+    }
+
+    static func hex(_ scalar: Unicode.Scalar) -> String {
         "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
     }
 
-    private static func isScheme(_ text: Substring) -> Bool {
-        guard let first = text.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
-        return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) }
+    /// RFC 3986: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+    static func isScheme(_ text: Substring) -> Bool {
+        guard let first = text.utf8.first, isASCIILetter(first) else { return false }
+        return text.utf8.allSatisfy { byte in
+            isASCIILetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+        }
+    }
+
+    private static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {

@@ -43,21 +43,18 @@ extension Connection {
         let next = try statement("SELECT coalesce(max(position) + 1, 0) FROM files WHERE job_id = ?").bind(.integer(job))
         _ = try next.step()
         let first = next.int(0)
-        let insert = try statement("""
-            INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        for (offset, file) in files.enumerated() {
-            try insert.bind(.integer(job), .int(first + offset), .text(file.remote), .text(file.local),
-                            .optional(file.sizeHint.map(Int64.init)), digests[offset].map(SQLValue.blob) ?? .null)
+        var offset = 0
+        while offset < files.count {
+            let rows = Self.insertChunks.first { $0 <= files.count - offset } ?? 1
             do throws(QueueError) {
-                try insert.run()
-            } catch where error.sqliteResultCode == Connection.uniqueConstraint {
-                // The unique index files_live_local_path refused it: the files before it were inserted
-                // and roll back with the call.
-                throw QueueError(.invalidArgument, "file \(offset): local path \(file.local) is already used by a file in the queue",
-                                 value: file.local)
+                try insertFiles(files, digests: digests, from: offset, count: rows, job: job, firstPosition: first)
+            } catch where error.sqliteResultCode == Connection.uniqueConstraint && rows > 1 {
+                // The statement's rows are backed out; insert them one by one to name the file.
+                for single in offset..<offset + rows {
+                    try insertFiles(files, digests: digests, from: single, count: 1, job: job, firstPosition: first)
+                }
             }
-            insert.reset()
+            offset += rows
         }
         var state = group.state
         if state == .complete {
@@ -66,6 +63,41 @@ extension Connection {
                 .bind(.state(GroupState.suspended), .integer(now), .integer(group.rowID)).run()
         }
         try EventLog.record(self, .modified, group: group.rowID, job: job, state: state, detail: "\(files.count) file(s) added", at: now)
+    }
+
+    /// Rows per multi-row `INSERT` of files, largest first: one statement run inserts that many,
+    /// opening the table's and its indexes' cursors once for all of them.
+    private static let insertChunks = [32, 8, 1]
+    private static let insertSQL = Dictionary(uniqueKeysWithValues: insertChunks.map { rows in
+        (rows, "INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+    })
+
+    /// Inserts `count` files from `start` in one statement.
+    /// - Throws: `invalidArgument` naming the file if `count` is 1 and its local path is taken.
+    private func insertFiles(_ files: [FileSpec], digests: [[UInt8]?], from start: Int, count: Int,
+                             job: Int64, firstPosition: Int) throws(QueueError) {
+        let insert = try statement(Self.insertSQL[count]!)
+        for row in 0..<count {
+            let file = files[start + row]
+            let base = Int32(row * 6)
+            try insert.bind(.integer(job), at: base + 1)
+            try insert.bind(.int(firstPosition + start + row), at: base + 2)
+            try insert.bind(.text(file.remote), at: base + 3)
+            try insert.bind(.text(file.local), at: base + 4)
+            try insert.bind(.optional(file.sizeHint.map(Int64.init)), at: base + 5)
+            try insert.bind(digests[start + row].map(SQLValue.blob) ?? .null, at: base + 6)
+        }
+        do throws(QueueError) {
+            try insert.run()
+        } catch where error.sqliteResultCode == Connection.uniqueConstraint && count == 1 {
+            // The unique index files_live_local_path refused it: the files before it were inserted
+            // and roll back with the call.
+            let file = files[start]
+            throw QueueError(.invalidArgument, "file \(start): local path \(file.local) is already used by a file in the queue",
+                             value: file.local)
+        }
+        insert.reset()
     }
 
     /// The file at a zero-based position of a live job.
