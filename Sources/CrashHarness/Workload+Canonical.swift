@@ -136,8 +136,8 @@ extension Workload {
         try ctx.resume(first)
         try ctx.resume(second)
         let ledger = try ctx.queue().transferLedger
-        if let claim = try ledger.claimNextFile() { try ctx.writeTemp(claim, upTo: 7000, finalizing: true) }
-        if let claim = try ledger.claimNextFile() { try ctx.writeTemp(claim, upTo: 4096, finalizing: false) }
+        if let claim = try await ledger.claimNextFile() { try ctx.writeTemp(claim, upTo: 7000, finalizing: true) }
+        if let claim = try await ledger.claimNextFile() { try ctx.writeTemp(claim, upTo: 4096, finalizing: false) }
         ctx.close()
         try ctx.open()
         try await ctx.transfer()

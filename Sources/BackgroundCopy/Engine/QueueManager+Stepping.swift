@@ -5,7 +5,7 @@ extension QueueManager {
     /// order every run. Returns `false` when no file could be claimed.
     package func transferNextFile(transports: [String: any Transport]) async throws(QueueError) -> Bool {
         let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports)
-        guard let claim = try context.ledger.claimNextFile() else { return false }
+        guard let claim = try await context.ledger.claimNextFile() else { return false }
         await TransferWorker(context: context, claim: claim, throttle: nil).run()
         return true
     }

@@ -106,7 +106,7 @@ struct TransferWorker: Sendable {
             try context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held)
         }
         guard finalizing else { throw TransferSink.stopped }
-        if Mutant.completeBeforeRename.isActive { try context.ledger.complete(claim.fileRowID) }
+        if Mutant.completeBeforeRename.isActive { try await context.ledger.complete(claim.fileRowID) }
         do throws(QueueError) {
             try fileSystem.rename(claim.tempPath.lastComponent, to: claim.local.lastComponent, in: directory)
         } catch {

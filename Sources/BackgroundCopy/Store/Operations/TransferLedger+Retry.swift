@@ -3,7 +3,17 @@ extension TransferLedger {
     /// (already fsynced) unless the file was cancelled meanwhile. Returns the file's state after.
     @discardableResult
     package func release(_ fileRowID: Int64, bytesDone: UInt64? = nil) throws(QueueError) -> FileState? {
-        try core.store.write { db throws(QueueError) in
+        try core.store.write(releaseStep(fileRowID, bytesDone: bytesDone))
+    }
+
+    /// The `async` form of ``release(_:bytesDone:)``: suspends while the store works.
+    @discardableResult
+    package func release(_ fileRowID: Int64, bytesDone: UInt64? = nil) async throws(QueueError) -> FileState? {
+        try await core.store.write(releaseStep(fileRowID, bytesDone: bytesDone))
+    }
+
+    private func releaseStep(_ fileRowID: Int64, bytesDone: UInt64?) -> @Sendable (Connection) throws(QueueError) -> FileState? {
+        return { db throws(QueueError) in
             try db.statement("""
                 UPDATE files SET state = 'queued', bytes_done = coalesce(?, bytes_done) WHERE id = ? AND state = 'transferring'
                 """).bind(.optional(bytesDone.map(Int64.init)), .integer(fileRowID)).run()
@@ -24,8 +34,17 @@ extension TransferLedger {
 
     /// The best priority among background groups that could start a file now, if any.
     func bestWaitingBackgroundPriority() throws(QueueError) -> Priority? {
+        try core.store.read(bestWaitingBackgroundPriorityStep())
+    }
+
+    /// The `async` form of ``bestWaitingBackgroundPriority()``: suspends while the store works.
+    func bestWaitingBackgroundPriority() async throws(QueueError) -> Priority? {
+        try await core.store.read(bestWaitingBackgroundPriorityStep())
+    }
+
+    private func bestWaitingBackgroundPriorityStep() -> @Sendable (Connection) throws(QueueError) -> Priority? {
         let now = core.now()
-        return try core.store.read { db throws(QueueError) in
+        return { db throws(QueueError) in
             let statement = try db.statement("""
                 SELECT min(g.priority) FROM groups g
                 WHERE g.state = 'queued' AND g.priority > 0 AND (g.retry_at IS NULL OR g.retry_at <= ?)
@@ -41,8 +60,17 @@ extension TransferLedger {
     /// queued again until `retryAt`, its last error recorded. If the group was suspended meanwhile
     /// it stays suspended. Returns `false` if the file was no longer claimed.
     func retryLater(_ fileRowID: Int64, error: QueueError, retryAt: Int64) throws(QueueError) -> Bool {
+        try core.store.write(retryLaterStep(fileRowID, error: error, retryAt: retryAt))
+    }
+
+    /// The `async` form of ``retryLater(_:error:retryAt:)``: suspends while the store works.
+    func retryLater(_ fileRowID: Int64, error: QueueError, retryAt: Int64) async throws(QueueError) -> Bool {
+        try await core.store.write(retryLaterStep(fileRowID, error: error, retryAt: retryAt))
+    }
+
+    private func retryLaterStep(_ fileRowID: Int64, error: QueueError, retryAt: Int64) -> @Sendable (Connection) throws(QueueError) -> Bool {
         let now = core.now()
-        return try core.store.write { db throws(QueueError) in
+        return { db throws(QueueError) in
             let owner = try db.statement("""
                 SELECT j.group_id, f.retries FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.id = ? AND f.state = 'transferring'
                 """).bind(.integer(fileRowID))
@@ -66,7 +94,16 @@ extension TransferLedger {
 
     /// When the group last made progress (Unix ms), for the no-progress timeout; `nil` if never.
     func lastProgress(ofGroup groupRowID: Int64) throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
-        try core.store.read { db throws(QueueError) in
+        try core.store.read(lastProgressStep(ofGroup: groupRowID))
+    }
+
+    /// The `async` form of ``lastProgress(ofGroup:)``: suspends while the store works.
+    func lastProgress(ofGroup groupRowID: Int64) async throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
+        try await core.store.read(lastProgressStep(ofGroup: groupRowID))
+    }
+
+    private func lastProgressStep(ofGroup groupRowID: Int64) -> @Sendable (Connection) throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
+        return { db throws(QueueError) in
             let statement = try db.statement("SELECT progress_at, no_progress_timeout_ms, retry_delay_ms FROM groups WHERE id = ?")
                 .bind(.integer(groupRowID))
             guard try statement.step() else { return (nil, 0, 0) }
@@ -77,7 +114,16 @@ extension TransferLedger {
     /// Restarts a file from zero after its bytes proved bad (a failed SHA-256 check, an fsync
     /// failure): committed progress goes back to 0 before the temp file is removed.
     func discardProgress(_ fileRowID: Int64) throws(QueueError) {
-        try core.store.write { db throws(QueueError) in
+        try core.store.write(discardProgressStep(fileRowID))
+    }
+
+    /// The `async` form of ``discardProgress(_:)``: suspends while the store works.
+    func discardProgress(_ fileRowID: Int64) async throws(QueueError) {
+        try await core.store.write(discardProgressStep(fileRowID))
+    }
+
+    private func discardProgressStep(_ fileRowID: Int64) -> @Sendable (Connection) throws(QueueError) -> Void {
+        return { db throws(QueueError) in
             try db.statement("UPDATE files SET bytes_done = 0, validator = NULL WHERE id = ? AND state IN ('transferring', 'error', 'queued')")
                 .bind(.integer(fileRowID)).run()
         }
@@ -85,7 +131,16 @@ extension TransferLedger {
 
     /// The earliest time (Unix ms) a waiting group may be retried, if any group waits.
     func nextRetry() throws(QueueError) -> Int64? {
-        try core.store.read { db throws(QueueError) in
+        try core.store.read(nextRetryStep())
+    }
+
+    /// The `async` form of ``nextRetry()``: suspends while the store works.
+    func nextRetry() async throws(QueueError) -> Int64? {
+        try await core.store.read(nextRetryStep())
+    }
+
+    private func nextRetryStep() -> @Sendable (Connection) throws(QueueError) -> Int64? {
+        return { db throws(QueueError) in
             let statement = try db.statement("SELECT min(retry_at) FROM groups WHERE state = 'queued' AND retry_at IS NOT NULL")
             _ = try statement.step()
             return statement.optionalInt64(0)
@@ -96,7 +151,17 @@ extension TransferLedger {
     /// longer transferring (suspended, cancelled, in error).
     func stale(_ fileRowIDs: [Int64]) throws(QueueError) -> [Int64] {
         guard !fileRowIDs.isEmpty else { return [] }
-        return try core.store.read { db throws(QueueError) in
+        return try core.store.read(staleStep(fileRowIDs))
+    }
+
+    /// The `async` form of ``stale(_:)``: suspends while the store works.
+    func stale(_ fileRowIDs: [Int64]) async throws(QueueError) -> [Int64] {
+        guard !fileRowIDs.isEmpty else { return [] }
+        return try await core.store.read(staleStep(fileRowIDs))
+    }
+
+    private func staleStep(_ fileRowIDs: [Int64]) -> @Sendable (Connection) throws(QueueError) -> [Int64] {
+        return { db throws(QueueError) in
             let statement = try db.statement("""
                 SELECT f.id FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
                 WHERE f.id = ? AND (f.state <> 'transferring' OR g.state <> 'transferring')

@@ -40,8 +40,17 @@ package struct TransferLedger: Sendable {
     /// of every runnable group), and the redundant `f.state IN` term lets the first queued file come
     /// from `files_pending` instead of a walk past the job's finished files.
     package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) throws(QueueError) -> Claim? {
+        try core.store.write(claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
+    }
+
+    /// The `async` form of ``claimNextFile(filesPerGroup:foregroundOnly:alsoGroup:)``: suspends while the store works.
+    package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) async throws(QueueError) -> Claim? {
+        try await core.store.write(claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
+    }
+
+    private func claimNextFileStep(filesPerGroup: Int, foregroundOnly: Bool, alsoGroup: Int64?) -> @Sendable (Connection) throws(QueueError) -> Claim? {
         let now = core.now()
-        return try core.store.write { db throws(QueueError) in
+        return { db throws(QueueError) in
             let candidates = try db.statement("""
                 SELECT g.id, g.uuid,
                        (SELECT count(*) FROM jobs j JOIN files f ON f.job_id = j.id
@@ -121,7 +130,16 @@ package struct TransferLedger: Sendable {
 
     /// Records the intent to rename a verified temp file into place. `false` if no longer claimed.
     package func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) throws(QueueError) -> Bool {
-        try core.store.write { db throws(QueueError) in
+        try core.store.write(beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
+    }
+
+    /// The `async` form of ``beginFinalizing(_:bytesTotal:)``: suspends while the store works.
+    package func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) async throws(QueueError) -> Bool {
+        try await core.store.write(beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
+    }
+
+    private func beginFinalizingStep(_ fileRowID: Int64, bytesTotal: UInt64) -> @Sendable (Connection) throws(QueueError) -> Bool {
+        return { db throws(QueueError) in
             guard try claimedGroup(db, fileRowID) != nil else { return false }
             try db.statement("UPDATE files SET state = 'finalizing', bytes_done = ?1, bytes_total = ?1 WHERE id = ?2")
                 .bind(.integer(Int64(bytesTotal)), .integer(fileRowID)).run()
@@ -133,8 +151,17 @@ package struct TransferLedger: Sendable {
     /// (auto-suspended) when they have no file left — even if the group was suspended while the
     /// file was finalizing: a group with nothing left to transfer is complete, never waiting.
     package func complete(_ fileRowID: Int64) throws(QueueError) {
+        try core.store.write(completeStep(fileRowID))
+    }
+
+    /// The `async` form of ``complete(_:)``: suspends while the store works.
+    package func complete(_ fileRowID: Int64) async throws(QueueError) {
+        try await core.store.write(completeStep(fileRowID))
+    }
+
+    private func completeStep(_ fileRowID: Int64) -> @Sendable (Connection) throws(QueueError) -> Void {
         let now = core.now()
-        try core.store.write { db throws(QueueError) in
+        return { db throws(QueueError) in
             let owner = try db.statement("""
                 SELECT j.group_id, f.job_id, f.position FROM files f JOIN jobs j ON j.id = f.job_id
                 WHERE f.id = ? AND f.state = 'finalizing'
@@ -164,8 +191,17 @@ package struct TransferLedger: Sendable {
     /// Fails a claimed file permanently: the file goes to `error`, its group to `error`
     /// (auto-suspended) with the failure recorded. `false` if the file was no longer claimed.
     package func fail(_ fileRowID: Int64, error: QueueError, retries: Int) throws(QueueError) -> Bool {
+        try core.store.write(failStep(fileRowID, error: error, retries: retries))
+    }
+
+    /// The `async` form of ``fail(_:error:retries:)``: suspends while the store works.
+    package func fail(_ fileRowID: Int64, error: QueueError, retries: Int) async throws(QueueError) -> Bool {
+        try await core.store.write(failStep(fileRowID, error: error, retries: retries))
+    }
+
+    private func failStep(_ fileRowID: Int64, error: QueueError, retries: Int) -> @Sendable (Connection) throws(QueueError) -> Bool {
         let now = core.now()
-        return try core.store.write { db throws(QueueError) in
+        return { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
             try db.statement("UPDATE files SET state = 'error' WHERE id = ?").bind(.integer(fileRowID)).run()
             try db.statement("""
