@@ -8,6 +8,8 @@ struct EngineContext: Sendable {
     /// Whether store steps wait out database failures that pass (``StoragePatience``): set by the
     /// running engine, whose stop ends the wait; a worker driven directly tries each step once.
     var waitsOutStorageFailures = false
+    /// How far files whose source restarted from zero had come (what refetched bytes must pass).
+    let restartMarks = RestartMarks()
 
     var fileSystem: any FileSystem { core.fileSystem }
     var settings: QueueManager.Configuration { core.configuration }

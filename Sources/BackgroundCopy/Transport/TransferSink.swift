@@ -76,6 +76,7 @@ public final class TransferSink: Sendable {
             return restart
         }
         if restart {
+            context.restartMarks.restarted(claim.fileRowID, holding: claim.bytesDone)
             try await commit(bytes: 0, sync: false)
             try context.fileSystem.truncate(file, to: 0)
         }
@@ -146,17 +147,20 @@ public final class TransferSink: Sendable {
     }
 
     /// Makes the bytes written so far durable and commits them; `bytes` overrides the count (a restart).
-    /// Bytes below what the file held when this attempt began are not progress: a source that
+    /// Bytes below what the file held when this attempt began — or, if its source ever restarted
+    /// from zero, the most it ever held (``RestartMarks``) — are not progress: a source that
     /// restarts from zero each time does not hold off the no-progress timeout or the backoff. A
     /// database that is busy or full is waited out (``StoragePatience``).
     func commit(bytes: UInt64?, sync: Bool) async throws(QueueError) {
         if sync && !Mutant.skipCheckpointFsync.isActive { try context.fileSystem.fsync(file) }
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
+        let above = max(claim.bytesDone, context.restartMarks.mark(claim.fileRowID) ?? 0)
         let checkpointed = try await context.patiently("checkpoint") { () throws(QueueError) -> Bool in
             try context.ledger.checkpoint(claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator,
-                                          progressAbove: claim.bytesDone)
+                                          progressAbove: above)
         }
         guard checkpointed else { throw TransferSink.stopped }
+        context.restartMarks.committed(claim.fileRowID, count)
         state.withLock { state in
             state.committed = count
             state.lastCheckpoint = .now
