@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// A prepared statement owned by a ``Connection``'s cache.
 ///
@@ -87,6 +88,14 @@ final class Statement {
     }
 
     func optionalBlob(_ column: Int32) -> [UInt8]? { isNull(column) ? nil : blob(column) }
+
+    /// A 16-byte blob as a UUID, read in place (no array per row); `nil` for any other length.
+    func uuid(_ column: Int32) -> UUID? {
+        guard sqlite3_column_bytes(handle, column) == 16, let pointer = sqlite3_column_blob(handle, column) else { return nil }
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: 16)) }
+        return UUID(uuid: value)
+    }
 }
 
 /// A value bound to a statement parameter.

@@ -20,7 +20,7 @@ extension Connection {
             """).bind(.integer(sequence), .int(limit), .integer(filtered ? 1 : 0))
         var events: [QueueEvent] = []
         while try statement.step() {
-            guard let kind = EventKind(rawValue: statement.text(1)), let group = UUID(bytes: statement.blob(2)) else { continue }
+            guard let kind = EventKind(rawValue: statement.text(1)), let group = statement.uuid(2) else { continue }
             events.append(QueueEvent(
                 sequence: statement.int64(0), kind: kind, groupID: GroupID(group),
                 jobID: statement.optionalBlob(3).flatMap(UUID.init(bytes:)).map(JobID.init),

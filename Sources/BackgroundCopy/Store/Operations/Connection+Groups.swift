@@ -43,7 +43,7 @@ extension Connection {
         let statement = try statement("SELECT uuid FROM groups WHERE state <> ? ORDER BY id").bind(.state(GroupState.cancelled))
         var ids: [GroupID] = []
         while try statement.step() {
-            if let uuid = UUID(bytes: statement.blob(0)) { ids.append(GroupID(uuid)) }
+            if let uuid = statement.uuid(0) { ids.append(GroupID(uuid)) }
         }
         return ids
     }

@@ -29,7 +29,7 @@ extension Connection {
             .bind(.integer(row.rowID))
         var ids: [JobID] = []
         while try statement.step() {
-            if let uuid = UUID(bytes: statement.blob(0)) { ids.append(JobID(uuid)) }
+            if let uuid = statement.uuid(0) { ids.append(JobID(uuid)) }
         }
         return ids
     }

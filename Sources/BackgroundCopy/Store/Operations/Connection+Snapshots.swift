@@ -44,7 +44,7 @@ extension Connection {
             """).bind(.integer(groupRowID))
         var jobs: [(id: JobID, progress: TransferProgress, currentFileIndex: Int?)] = []
         while try statement.step() {
-            guard let uuid = UUID(bytes: statement.blob(0)) else { continue }
+            guard let uuid = statement.uuid(0) else { continue }
             let progress = TransferProgress(
                 bytesDone: UInt64(statement.int64(3)), bytesTotal: UInt64(statement.int64(4)),
                 filesDone: statement.int(2), filesTotal: statement.int(1), filesOfUnknownSize: statement.int(5))
