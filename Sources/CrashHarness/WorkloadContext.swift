@@ -131,12 +131,17 @@ public final class WorkloadContext: @unchecked Sendable {
 
     /// Creates a group with a fixed ID, recording the attempt and the acknowledgement.
     func createGroup(_ number: Int, priority: Priority = .normal, retryDelay: Duration = .seconds(600)) throws(QueueError) -> Group {
-        let id = UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", number))!
+        let id = WorkloadContext.groupID(number)
         acks.record(.groupAttempted(id))
         let properties = GroupProperties(displayName: "group \(number)", priority: priority, retryDelay: retryDelay)
         let group = try queue().createGroup(id: GroupID(id), properties: properties)
         acks.record(.groupCreated(id))
         return group
+    }
+
+    /// The fixed ID of a workload's group `number`.
+    static func groupID(_ number: Int) -> UUID {
+        UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", number))!
     }
 
     func resume(_ group: Group) throws(QueueError) {
