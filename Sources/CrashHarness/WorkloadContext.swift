@@ -8,7 +8,9 @@ import Synchronization
 /// destination files, tracked by the simulator; `sources/` holds what is copied, untracked), the
 /// open queue, the acknowledgement log and the hooks of the file-system seam.
 public final class WorkloadContext: @unchecked Sendable {
-    // Unchecked: a workload runs on one task at a time; `manager` is replaced only between calls.
+    // Unchecked: `manager`, `configuration` and `beforeChunk` are set only while no call of the
+    // workload runs (a racing workload's callers only read them, and record through `acks` and
+    // `hookFailure`, which lock).
 
     public let directory: String
     let queueDirectory: String
