@@ -14,6 +14,11 @@ public final class AckLog: Sendable {
         case groupAttempted(UUID), groupCreated(UUID)
         /// A batch of files (local paths, each with its source path) was asked for / added.
         case filesAttempted(group: UUID, batch: [FileRef]), filesAdded(group: UUID, batch: [FileRef])
+        /// A batch of files was refused: its call threw its own error, so none of it may exist.
+        case filesRefused(group: UUID, batch: [FileRef])
+        /// A group's display name and description were asked for / set.
+        case propertiesAttempted(group: UUID, name: String, description: String)
+        case propertiesSet(group: UUID, name: String, description: String)
         /// A group was resumed / suspended.
         case resumed(UUID), suspended(UUID)
         /// A group / a job was cancelled; `complete` lists the local paths complete just before.
@@ -69,6 +74,10 @@ public final class AckLog: Sendable {
         case .groupCreated(let id): return "ack|groupCreated|\(id)"
         case .filesAttempted(let group, let batch): return "ack|filesAttempted|\(group)|\(refs(batch))"
         case .filesAdded(let group, let batch): return "ack|filesAdded|\(group)|\(refs(batch))"
+        case .filesRefused(let group, let batch): return "ack|filesRefused|\(group)|\(refs(batch))"
+        case .propertiesAttempted(let group, let name, let description):
+            return "ack|propertiesAttempted|\(group)|\(name)|\(description)"
+        case .propertiesSet(let group, let name, let description): return "ack|propertiesSet|\(group)|\(name)|\(description)"
         case .resumed(let id): return "ack|resumed|\(id)"
         case .suspended(let id): return "ack|suspended|\(id)"
         case .cancelled(let group, let complete): return "ack|cancelled|\(group)|\(complete.joined(separator: ","))"
@@ -97,6 +106,11 @@ public final class AckLog: Sendable {
         case "groupCreated": return id.map(Entry.groupCreated)
         case "filesAttempted": return id.map { .filesAttempted(group: $0, batch: refs(3)) }
         case "filesAdded": return id.map { .filesAdded(group: $0, batch: refs(3)) }
+        case "filesRefused": return id.map { .filesRefused(group: $0, batch: refs(3)) }
+        case "propertiesAttempted" where parts.count == 5:
+            return id.map { .propertiesAttempted(group: $0, name: parts[3], description: parts[4]) }
+        case "propertiesSet" where parts.count == 5:
+            return id.map { .propertiesSet(group: $0, name: parts[3], description: parts[4]) }
         case "resumed": return id.map(Entry.resumed)
         case "suspended": return id.map(Entry.suspended)
         case "cancelled": return id.map { .cancelled(group: $0, complete: list(3)) }

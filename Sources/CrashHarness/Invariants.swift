@@ -4,7 +4,7 @@ import Logging
 
 /// A broken promise found after a trial.
 public struct Violation: Sendable, CustomStringConvertible {
-    /// The invariant (I0 … I12).
+    /// The invariant (I0 … I13).
     public let invariant: String
     /// What was wrong, naming the file or group.
     public let detail: String
@@ -23,7 +23,7 @@ struct FileRow: Sendable {
     let completions: Int
 }
 
-/// Checks I0–I11 on a trial directory against its acknowledgement log: reopens the queue with the
+/// Checks I0–I11 and I13 on a trial directory against its acknowledgement log: reopens the queue with the
 /// real VFS and file system (which runs recovery), reads everything back, and compares.
 public struct InvariantChecker {
     let directory: String
@@ -58,6 +58,7 @@ public struct InvariantChecker {
             if integrity != "ok" { fail("I0", "integrity_check: \(integrity)") }
             if foreignKeys > 0 { fail("I0", "\(foreignKeys) foreign-key violations") }
             checkAcknowledged(groups: groups, files: files, fail)
+            try checkCalls(database, files: files, fail)
             checkDisk(files: files, context: context, fail)
             let before = try digest(database, context)
             try reopen(context)

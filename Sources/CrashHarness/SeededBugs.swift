@@ -3,10 +3,15 @@ import BackgroundCopy
 /// The library's seeded bugs (debug builds, `BGCOPY_MUTANT`), each with the workload whose
 /// power-loss sweep must catch it.
 public enum SeededBugs {
-    /// Every seeded bug's name and the workload that exercises it.
+    /// Every seeded bug's name and the workload that exercises it: group commit's bugs the one
+    /// whose callers race, a cancel's the one that cancels mid-transfer, the rest the basic one.
     public static var all: [(name: String, workload: String)] {
         Mutant.allCases.map { mutant in
-            (mutant.rawValue, mutant == .unlinkBeforeCancelCommit ? Workload.cancelMix.name : Workload.basic.name)
+            switch mutant {
+            case .ackBeforeCommit, .savepointLeak: (mutant.rawValue, Workload.concurrent.name)
+            case .unlinkBeforeCancelCommit: (mutant.rawValue, Workload.cancelMix.name)
+            default: (mutant.rawValue, Workload.basic.name)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A workload crashed at every durability point under several seeds, then faulted at every
+/// A workload crashed at every durability point under several seeds (a racing workload: each
+/// seed at point 1, 2, … until its run ends before the power goes out), then faulted at every
 /// N-th call of each fault class (N = 1, 2, … until a run sees no fault), as lines a driver parses.
 public struct Sweep {
     public let workload: Workload
@@ -30,7 +31,21 @@ public struct Sweep {
             report(result)
             return stopAtFirstViolation && !result.violations.isEmpty
         }
-        if tiers.contains(.powerLoss) {
+        /// Trials at 1, 2, … until one in which the simulator did not act; `true` to stop the sweep.
+        func untilQuiet(_ tier: Tier, seed: UInt64) async -> Bool {
+            var at: Int64 = 1
+            while true {
+                let result = await TrialRunner.run(workload, tier: tier, at: at, seed: seed, complete: trials % completeEvery == 0)
+                if record(result) { return true }
+                if !result.acted { return false }
+                at += 1
+            }
+        }
+        if tiers.contains(.powerLoss) && workload.racing {
+            for seed in firstSeed..<(firstSeed + seeds) {
+                if await untilQuiet(.powerLoss, seed: seed) { return trials }
+            }
+        } else if tiers.contains(.powerLoss) {
             let points = await TrialRunner.points(of: workload)
             for point in Swift.stride(from: Int64(1), through: points, by: 1) {
                 for seed in firstSeed..<(firstSeed + seeds) {
@@ -41,13 +56,7 @@ public struct Sweep {
             }
         }
         for tier in tiers where tier != .powerLoss {
-            var call: Int64 = 1
-            while true {
-                let result = await TrialRunner.run(workload, tier: tier, at: call, seed: 0, complete: trials % completeEvery == 0)
-                if record(result) { return trials }
-                if !result.acted { break }
-                call += 1
-            }
+            if await untilQuiet(tier, seed: 0) { return trials }
         }
         return trials
     }

@@ -8,7 +8,9 @@ import Synchronization
 /// destination files, tracked by the simulator; `sources/` holds what is copied, untracked), the
 /// open queue, the acknowledgement log and the hooks of the file-system seam.
 public final class WorkloadContext: @unchecked Sendable {
-    // Unchecked: a workload runs on one task at a time; `manager` is replaced only between calls.
+    // Unchecked: `manager`, `configuration` and `beforeChunk` are set only while no call of the
+    // workload runs (a racing workload's callers only read them, and record through `acks` and
+    // `hookFailure`, which lock).
 
     public let directory: String
     let queueDirectory: String
@@ -131,12 +133,17 @@ public final class WorkloadContext: @unchecked Sendable {
 
     /// Creates a group with a fixed ID, recording the attempt and the acknowledgement.
     func createGroup(_ number: Int, priority: Priority = .normal, retryDelay: Duration = .seconds(600)) throws(QueueError) -> Group {
-        let id = UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", number))!
+        let id = WorkloadContext.groupID(number)
         acks.record(.groupAttempted(id))
         let properties = GroupProperties(displayName: "group \(number)", priority: priority, retryDelay: retryDelay)
         let group = try queue().createGroup(id: GroupID(id), properties: properties)
         acks.record(.groupCreated(id))
         return group
+    }
+
+    /// The fixed ID of a workload's group `number`.
+    static func groupID(_ number: Int) -> UUID {
+        UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", number))!
     }
 
     func resume(_ group: Group) throws(QueueError) {

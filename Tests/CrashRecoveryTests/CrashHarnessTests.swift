@@ -4,18 +4,23 @@ import Synchronization
 import Testing
 
 /// The crash harness as CI runs it: every canonical workload crashed by power loss at every
-/// durability point under several seeds, killed with SIGKILL inside its mutating calls (HTTP
+/// durability point under several seeds (and one whose callers race, whose batches vary from run
+/// to run, at every point each seed's run reaches), killed with SIGKILL inside its mutating calls (HTTP
 /// downloads among them) and at random moments, and faulted at every N-th I/O call; after each
 /// trial the queue is reopened with the real VFS and file system and checked against what was
-/// acknowledged (I0–I12). Alongside, the live-fault tier injects faults that clear into a running
+/// acknowledged (I0–I13). Alongside, the live-fault tier injects faults that clear into a running
 /// engine, which must finish every group. The library's seeded bugs must each be caught.
 ///
 /// Replay a failing trial with the command printed beside it; run a longer soak with
-/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point; 256 by default, which with the fault
-/// loops and kills makes over 75,000 trials a run).
+/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point, an eighth of them for a racing
+/// workload; 240 by default, which with the fault loops and kills makes over 80,000 trials a run:
+/// 256 before the racing workload came, whose trials the 16 seeds fewer pay for).
 @Suite("Crash harness: power loss, kills and faults", .serialized)
 struct CrashHarnessTests {
-    static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 256
+    static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 240
+    /// Seeds of a racing workload: a seed is also a run of its own interleaving, crashed at every
+    /// point that run reaches.
+    static let racingSeeds = max(1, seeds / 8)
     /// Kill at every `killStride`-th mutating call (1 by default: every one).
     static let killStride = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_KILL_STRIDE"] ?? "") ?? 1
     static let totals = Mutex((trials: 0, violations: 0, caught: 0, mutants: 0))
@@ -51,21 +56,25 @@ struct CrashHarnessTests {
         #expect(totals.caught == totals.mutants)
     }
 
-    /// Power loss at every durability point × seeds, and fault loops of every class, per workload.
+    /// Power loss at every durability point × seeds, and fault loops of every class, per workload;
+    /// a racing workload (calls from several callers at once) crashed at every point each seed's run reaches.
     func powerLossAndFaults() async throws {
         let names = try await WorkerProcess.run(["list"]).lines.map(String.init)
+        let racing = try await WorkerProcess.run(["list", "--racing"]).lines.map(String.init)
         #expect(names.count >= 9)
+        #expect(!racing.isEmpty)
         // Each workload's seeds in slices of at most 32, one process each, and its fault loops in one more.
         var slices: [[String]] = []
-        for name in names {
+        for (name, seeds) in names.map({ ($0, Self.seeds) }) + racing.map({ ($0, Self.racingSeeds) }) {
             slices.append(["sweep", "--workload", name, "--tiers", "faults"])
-            for first in Swift.stride(from: 1, through: Self.seeds, by: 32) {
+            for first in Swift.stride(from: 1, through: seeds, by: 32) {
                 slices.append(["sweep", "--workload", name, "--tiers", "power-loss", "--first-seed", "\(first)",
-                               "--seeds", "\(min(32, Self.seeds - first + 1))"])
+                               "--seeds", "\(min(32, seeds - first + 1))"])
             }
         }
         let runs = try await Self.twoAtATime(slices) { try await WorkerProcess.run($0) }
         var trials = 0, acted: [String: Int] = [:], tiers: [String: Int] = [:], violations: [String] = []
+        var racingActed: [String: Int] = [:]
         for run in runs {
             #expect(run.status == 0, "a sweep ended with status \(run.status) signal \(run.signal ?? 0)")
             #expect(run.lines.contains { $0.hasPrefix("done|") }, "a sweep did not finish:\n\(run.output.suffix(2000))")
@@ -82,7 +91,11 @@ struct CrashHarnessTests {
                 if fields.first == "result", fields.count == 7 {
                     trials += 1
                     tiers[fields[2] == "power-loss" ? "power loss" : "faults", default: 0] += 1
-                    if fields[2] == "power-loss", fields[5] == "1" { acted["\(fields[1]) point \(fields[3])", default: 0] += 1 }
+                    if fields[2] == "power-loss", racing.contains(fields[1]) {
+                        racingActed["\(fields[1]) seed \(fields[4])", default: 0] += fields[5] == "1" ? 1 : 0
+                    } else if fields[2] == "power-loss", fields[5] == "1" {
+                        acted["\(fields[1]) point \(fields[3])", default: 0] += 1
+                    }
                 } else if fields.first == "violation" {
                     violations.append(String(line))
                 }
@@ -92,7 +105,15 @@ struct CrashHarnessTests {
         let short = acted.filter { $0.value < Self.seeds }.keys.sorted()
         #expect(short.isEmpty, "points crashed fewer than \(Self.seeds) times: \(short.prefix(10))")
         #expect(!acted.isEmpty)
-        print("crash harness: power loss \(tiers["power loss"] ?? 0) trials at \(acted.count) durability points × \(Self.seeds) seeds, faults \(tiers["faults"] ?? 0) trials, \(violations.count) violations")
+        // A caller's calls follow one another and six of them commit, so however the calls share
+        // batches, a racing run passes at least nine commits (three before its callers start).
+        let racingShort = racingActed.filter { $0.value < 9 }.keys.sorted()
+        #expect(racingActed.count == racing.count * Self.racingSeeds, "racing seeds swept: \(racingActed.count)")
+        #expect(racingShort.isEmpty, "racing runs crashed at fewer than 9 points: \(racingShort.prefix(10))")
+        let reached = racingActed.values
+        print("crash harness: power loss \(tiers["power loss"] ?? 0) trials at \(acted.count) durability points × \(Self.seeds) seeds"
+              + " and racing runs of \(Self.racingSeeds) seeds crashed at each of their \(reached.min() ?? 0)–\(reached.max() ?? 0) points,"
+              + " faults \(tiers["faults"] ?? 0) trials, \(violations.count) violations")
         Self.totals.withLock { $0.trials += trials; $0.violations += violations.count }
     }
 

@@ -19,6 +19,9 @@ package enum Mutant: String, CaseIterable, Sendable {
     case skipDatabaseDirectoryFsync = "skip-database-directory-fsync"
     /// Group commit tells each caller its call succeeded before the batch's `COMMIT`.
     case ackBeforeCommit = "ack-before-commit"
+    /// Group commit keeps the writes of a call whose body threw: no `ROLLBACK TO` its savepoint,
+    /// and no rollback of the batch when the batch's first call (which runs without one) throws.
+    case savepointLeak = "savepoint-leak"
 
     /// The mutant switched on for this process, if any.
     static let active: Mutant? = {

@@ -45,6 +45,7 @@ final class WriterLoop: @unchecked Sendable {
             return
         }
         let changesBefore = db.totalChanges
+        let keepsFailedWrites = Mutant.savepointLeak.isActive
         let clock = ContinuousClock()
         let start = clock.now
         var performed: [any WriteWork] = []
@@ -54,7 +55,7 @@ final class WriterLoop: @unchecked Sendable {
                 if performed.isEmpty {
                     // The first call needs no savepoint: if it throws, nothing else has run yet, so the
                     // whole transaction rolls back and the calls still waiting start a new one.
-                    guard work.perform(db) else {
+                    guard work.perform(db) || keepsFailedWrites else {
                         rollBack(db)
                         work.finish(nil)
                         queue.requeue(Array(waiting))
@@ -64,7 +65,7 @@ final class WriterLoop: @unchecked Sendable {
                     performed.append(work)
                     continue
                 }
-                if case .lost(let error) = step(work, db) {
+                if case .lost(let error) = step(work, db, keepingFailedWrites: keepsFailedWrites) {
                     abandon(performed + [work], because: error, db)
                     queue.requeue(Array(waiting))
                     return
@@ -93,8 +94,9 @@ final class WriterLoop: @unchecked Sendable {
         }
     }
 
-    /// Runs one call in its own savepoint; a body that threw leaves nothing behind.
-    private func step(_ work: any WriteWork, _ db: Connection) -> Step {
+    /// Runs one call in its own savepoint; a body that threw leaves nothing behind (but under the
+    /// seeded bug `savepoint-leak`, `keepingFailedWrites`).
+    private func step(_ work: any WriteWork, _ db: Connection, keepingFailedWrites: Bool) -> Step {
         do throws(QueueError) {
             try db.statement("SAVEPOINT call").run()
             let succeeded = work.perform(db)
@@ -102,7 +104,7 @@ final class WriterLoop: @unchecked Sendable {
             guard db.inTransaction else {
                 return .lost(QueueError(.storage, "SQLite rolled the transaction back after a failed call"))
             }
-            if !succeeded {
+            if !succeeded && !keepingFailedWrites {
                 try db.statement("ROLLBACK TO call").run()
             }
             try db.statement("RELEASE call").run()
