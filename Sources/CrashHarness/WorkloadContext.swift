@@ -80,13 +80,13 @@ public final class WorkloadContext: @unchecked Sendable {
         return FileManager.default.contents(atPath: path)
     }()
 
-    /// Drops the queue (its connection closes).
-    /// Drops the queue, and the chunk hook: a hook holds this context and the group handles it
-    /// calls, so left set after a workload that failed midway it would keep both, and the queue
-    /// with its connections, alive.
+    /// Drops the queue, the chunk hook and the rename hook: a hook holds this context and the
+    /// group handles it calls, so left set after a workload that failed midway it would keep both,
+    /// and the queue with its connections, alive.
     func close() {
         manager = nil
         beforeChunk = nil
+        fileSystem.onRename(nil)
     }
 
     func queue() throws(QueueError) -> QueueManager {

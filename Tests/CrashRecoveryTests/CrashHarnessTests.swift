@@ -78,13 +78,12 @@ struct CrashHarnessTests {
         for run in runs {
             #expect(run.status == 0, "a sweep ended with status \(run.status) signal \(run.signal ?? 0)")
             #expect(run.lines.contains { $0.hasPrefix("done|") }, "a sweep did not finish:\n\(run.output.suffix(2000))")
-            // Every queue a trial opened is dropped by its end: descriptors left open are a leak. A
-            // slow leak is still open (64 to 1,866 descriptors after a sweep of 800 to 1,400 trials,
-            // in multiples of 32, the seeds of one worker process); this bound catches a leak of a
-            // whole queue per trial (7,411 after 939 trials, as a chunk hook once caused) until it is found.
+            // Every queue a trial opened is dropped by its end, and every file it opened closed:
+            // descriptors left open are a leak. A sweep ends with its process's own dozen or so; a
+            // leak of one descriptor per trial at one point shows as 32 more (the seeds of a slice).
             if let done = run.lines.first(where: { $0.hasPrefix("done|") })?.split(separator: "|"), done.count == 5,
                let open = Int(done[4]), let count = Int(done[2]) {
-                #expect(open < 4096, "a sweep of \(done[1]) ended with \(open) descriptors open after \(count) trials: dropped queues leak them")
+                #expect(open < 64, "a sweep of \(done[1]) ended with \(open) descriptors open after \(count) trials: dropped queues leak them")
             }
             for line in run.lines {
                 let fields = line.split(separator: "|").map(String.init)

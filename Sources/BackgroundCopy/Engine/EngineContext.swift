@@ -5,9 +5,10 @@ struct EngineContext: Sendable {
     let core: QueueCore
     let ledger: TransferLedger
     let transports: [String: any Transport]
-    /// Whether store steps wait out database failures that pass (``StoragePatience``): set by the
-    /// running engine, whose stop ends the wait; a worker driven directly tries each step once.
-    var waitsOutStorageFailures = false
+    /// Set by the running engine: its store steps wait out database failures that pass
+    /// (``StoragePatience``) until it stops, even in a worker the scheduler stopped (the file's last
+    /// step must still land). `nil`: a worker driven directly tries each step once.
+    var engineStop: EngineStop?
     /// How far files whose source restarted from zero had come (what refetched bytes must pass).
     let restartMarks = RestartMarks()
 

@@ -29,7 +29,7 @@ struct TransferEngine: Sendable {
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
         let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
-                                    waitsOutStorageFailures: true)
+                                    engineStop: EngineStop())
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         do throws(QueueError) {
             try await loop(context)
@@ -91,10 +91,13 @@ struct TransferEngine: Sendable {
                 let stamp = try core.store.changeStamp()
                 let retryDue = try context.ledger.nextRetry().map { $0 <= core.now() } ?? false
                 guard stamp != seen || retryDue || backoff != nil else { return }
-                seen = stamp
                 for id in try context.ledger.stale(Array(running.keys)) { running[id]?.task.cancel() }
                 try preempt(&running, context)
                 try fill()
+                // Only a look that went through settles the change and ends the backoff: a tick
+                // that came during the pause, or a look that failed, leaves both for the next.
+                seen = stamp
+                backoff = nil
             }
         }
         do throws(QueueError) {
@@ -103,7 +106,6 @@ struct TransferEngine: Sendable {
             for await signal in signals {
                 do throws(QueueError) {
                     try look(signal)
-                    if case .tick = signal { backoff = nil }
                 } catch where error.isPassingStorageFailure {
                     // Busy past the timeout, or full: not a reason to stop. Look again later.
                     let failures = (backoff?.failures ?? 0) + 1
@@ -118,6 +120,7 @@ struct TransferEngine: Sendable {
         }
         ticker.cancel()
         waker.cancel()
+        context.engineStop?.set()
         for entry in running.values { entry.task.cancel() }
         for entry in running.values { await entry.task.value }
         continuation.finish()

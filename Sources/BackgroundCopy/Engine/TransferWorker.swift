@@ -67,23 +67,39 @@ struct TransferWorker: Sendable {
 
     /// Opens the temp file: an existing one is cut back to the committed bytes (anything after
     /// them was never acknowledged); a missing one is created, and committed bytes start over.
+    /// A step that fails after the open closes the file: the caller gets no descriptor to close.
     private func openTemp(in directory: OpenFile) async throws(QueueError) -> (OpenFile, UInt64) {
         let name = claim.tempPath.lastComponent
         if let metadata = try fileSystem.metadata(of: claim.tempPath) {
             let file = try fileSystem.open(name, in: directory, exclusive: false)
-            guard metadata.size >= claim.bytesDone else {
-                try await discardProgress()
-                try fileSystem.truncate(file, to: 0)
-                return (file, 0)
+            return try await closing(file) { () async throws(QueueError) -> UInt64 in
+                guard metadata.size >= claim.bytesDone else {
+                    try await discardProgress()
+                    try fileSystem.truncate(file, to: 0)
+                    return 0
+                }
+                if Mutant.trustTempLength.isActive { return metadata.size }
+                if metadata.size > claim.bytesDone { try fileSystem.truncate(file, to: claim.bytesDone) }
+                return claim.bytesDone
             }
-            if Mutant.trustTempLength.isActive { return (file, metadata.size) }
-            if metadata.size > claim.bytesDone { try fileSystem.truncate(file, to: claim.bytesDone) }
-            return (file, claim.bytesDone)
         }
         if claim.bytesDone > 0 { try await discardProgress() }
         let file = try fileSystem.open(name, in: directory, exclusive: true)
-        try fileSystem.fsyncDirectory(directory)
-        return (file, 0)
+        return try await closing(file) { () async throws(QueueError) -> UInt64 in
+            try fileSystem.fsyncDirectory(directory)
+            return 0
+        }
+    }
+
+    /// Runs `step` on the just-opened `file`; returns the file and the offset it gives, or closes
+    /// the file and rethrows.
+    private func closing(_ file: OpenFile, _ step: () async throws(QueueError) -> UInt64) async throws(QueueError) -> (OpenFile, UInt64) {
+        do throws(QueueError) {
+            return (file, try await step())
+        } catch {
+            fileSystem.close(file)
+            throw error
+        }
     }
 
     /// Every byte is in: make it durable, check it, and move it into place.
