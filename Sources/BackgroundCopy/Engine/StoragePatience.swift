@@ -38,12 +38,12 @@ enum StoragePatience {
     /// `stopped` says the engine stops (by default: the calling task is cancelled); with `patient`
     /// false, once.
     static func run<T>(_ what: String, logger: Logger, patient: Bool = true, stopped: () -> Bool = { Task.isCancelled },
-                       _ step: () throws(QueueError) -> T) async throws(QueueError) -> T {
-        guard patient else { return try step() }
+                       _ step: () async throws(QueueError) -> T) async throws(QueueError) -> T {
+        guard patient else { return try await step() }
         var attempt = 0
         while true {
             do throws(QueueError) {
-                let result = try step()
+                let result = try await step()
                 if attempt > 0 { logger.info("database usable again", metadata: ["step": "\(what)", "tries": "\(attempt + 1)"]) }
                 return result
             } catch where error.isPassingStorageFailure && !stopped() {
@@ -82,7 +82,7 @@ final class EngineStop: Sendable {
 
 extension EngineContext {
     /// Runs a store step through ``StoragePatience`` until the engine stops (once, without ``engineStop``).
-    func patiently<T>(_ what: String, _ step: () throws(QueueError) -> T) async throws(QueueError) -> T {
+    func patiently<T>(_ what: String, _ step: () async throws(QueueError) -> T) async throws(QueueError) -> T {
         try await StoragePatience.run(what, logger: logger, patient: engineStop != nil, stopped: { engineStop?.isSet ?? true }, step)
     }
 }

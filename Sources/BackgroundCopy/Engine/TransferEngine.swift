@@ -66,11 +66,11 @@ struct TransferEngine: Sendable {
         var failure: QueueError?
         // After a database failure that passes (busy, full), the next look waits for this instant.
         var backoff: (until: ContinuousClock.Instant, failures: Int)?
-        func fill() throws(QueueError) {
+        func fill() async throws(QueueError) {
             while running.count < core.configuration.maxConcurrentTransfers {
                 let backgroundBusy = running.values.contains { $0.claim.priority != .foreground }
                 let background = Set(running.values.lazy.filter { $0.claim.priority != .foreground }.map(\.claim.groupRowID))
-                guard let claim = try context.ledger.claimNextFile(
+                guard let claim = try await context.ledger.claimNextFile(
                     filesPerGroup: max(1, core.configuration.maxFilesPerGroup), foregroundOnly: backgroundBusy,
                     alsoGroup: background.first) else { return }
                 let worker = TransferWorker(context: context, claim: claim, throttle: throttle)
@@ -81,19 +81,19 @@ struct TransferEngine: Sendable {
                 running[claim.fileRowID] = Running(claim: claim, task: task)
             }
         }
-        func look(_ signal: Signal) throws(QueueError) {
+        func look(_ signal: Signal) async throws(QueueError) {
             switch signal {
             case .finished(let id):
                 running[id] = nil
-                if backoff == nil { try fill() }
+                if backoff == nil { try await fill() }
             case .tick:
                 if let pause = backoff, ContinuousClock.now < pause.until { return }
                 let stamp = try core.store.changeStamp()
-                let retryDue = try context.ledger.nextRetry().map { $0 <= core.now() } ?? false
+                let retryDue = try await context.ledger.nextRetry().map { $0 <= core.now() } ?? false
                 guard stamp != seen || retryDue || backoff != nil else { return }
-                for id in try context.ledger.stale(Array(running.keys)) { running[id]?.task.cancel() }
-                try preempt(&running, context)
-                try fill()
+                for id in try await context.ledger.stale(Array(running.keys)) { running[id]?.task.cancel() }
+                try await preempt(running, context)
+                try await fill()
                 // Only a look that went through settles the change and ends the backoff: a tick
                 // that came during the pause, or a look that failed, leaves both for the next.
                 seen = stamp
@@ -105,7 +105,7 @@ struct TransferEngine: Sendable {
             continuation.yield(.tick)  // the first look, at once
             for await signal in signals {
                 do throws(QueueError) {
-                    try look(signal)
+                    try await look(signal)
                 } catch where error.isPassingStorageFailure {
                     // Busy past the timeout, or full: not a reason to stop. Look again later.
                     let failures = (backoff?.failures ?? 0) + 1
@@ -128,9 +128,9 @@ struct TransferEngine: Sendable {
     }
 
     /// A background group yields to a waiting background group of higher priority (BITS' pre-emption).
-    private func preempt(_ running: inout [Int64: Running], _ context: EngineContext) throws(QueueError) {
+    private func preempt(_ running: [Int64: Running], _ context: EngineContext) async throws(QueueError) {
         guard let background = running.values.first(where: { $0.claim.priority != .foreground }),
-              let waiting = try context.ledger.bestWaitingBackgroundPriority(),
+              let waiting = try await context.ledger.bestWaitingBackgroundPriority(),
               waiting < background.claim.priority else { return }
         background.task.cancel()
     }

@@ -16,8 +16,8 @@ extension TransferWorker {
             // was cancelled — possibly before this worker created its temp file, after the cancel's
             // own clean-up ran — remove the temp file now rather than at the next open.
             let synced = file.map { (try? fileSystem.fsync($0)) != nil } ?? false  // unsynced: the bytes are not committed (Durability 8)
-            let state = try await context.patiently("release") { () throws(QueueError) -> FileState? in
-                try context.ledger.release(claim.fileRowID, bytesDone: synced && sink != nil ? held : nil)
+            let state = try await context.patiently("release") { () async throws(QueueError) -> FileState? in
+                try await context.ledger.release(claim.fileRowID, bytesDone: synced && sink != nil ? held : nil)
             }
             if state == .discarded { removeTemp() }
             return
@@ -29,8 +29,8 @@ extension TransferWorker {
             context.logger.info("database failure during a transfer, will retry",
                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
             let now = context.core.now()
-            _ = try await context.patiently("retry later") { () throws(QueueError) -> Bool in
-                try context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
+            _ = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
+                try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
             }
             return
         }
@@ -68,29 +68,29 @@ extension TransferWorker {
     @discardableResult
     private func settle(_ error: QueueError) async throws(QueueError) -> Bool {
         if Self.isTransient(error) {
-            let (progressAt, timeout, delay) = try await context.patiently("read progress") { () throws(QueueError) in
-                try context.ledger.lastProgress(ofGroup: claim.groupRowID)
+            let (progressAt, timeout, delay) = try await context.patiently("read progress") { () async throws(QueueError) in
+                try await context.ledger.lastProgress(ofGroup: claim.groupRowID)
             }
             let now = context.core.now()
             if timeout > 0, now - (progressAt ?? now) < timeout {
                 let wait = context.retryDelay(groupDelayMilliseconds: delay, retries: claim.retries + 1, serverAsked: error.retryAfter)
                 context.logger.info("transient failure, will retry",
                                     metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error.message)"])
-                let waiting = try await context.patiently("retry later") { () throws(QueueError) -> Bool in
-                    try context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
+                let waiting = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
+                    try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
                 }
                 if waiting { return false }
             }
         }
         context.logger.info("file failed", metadata: ["file": "\(claim.local)", "error": "\(error.message)"])
-        return try await context.patiently("fail") { () throws(QueueError) -> Bool in
-            try context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
+        return try await context.patiently("fail") { () async throws(QueueError) -> Bool in
+            try await context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
         }
     }
 
     /// Restarts the file from zero: its bytes proved bad, or are gone.
     func discardProgress() async throws(QueueError) {
-        try await context.patiently("discard progress") { () throws(QueueError) in try context.ledger.discardProgress(claim.fileRowID) }
+        try await context.patiently("discard progress") { () async throws(QueueError) in try await context.ledger.discardProgress(claim.fileRowID) }
     }
 
     private func removeTemp() {

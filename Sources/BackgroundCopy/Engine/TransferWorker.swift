@@ -118,8 +118,8 @@ struct TransferWorker: Sendable {
         }
         // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
         try fileSystem.setMode(file, FileMode.newFile)
-        let finalizing = try await context.patiently("finalize") { () throws(QueueError) -> Bool in
-            try context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held)
+        let finalizing = try await context.patiently("finalize") { () async throws(QueueError) -> Bool in
+            try await context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held)
         }
         guard finalizing else { throw TransferSink.stopped }
         if Mutant.completeBeforeRename.isActive { try await context.ledger.complete(claim.fileRowID) }
@@ -133,7 +133,7 @@ struct TransferWorker: Sendable {
         if Mutant.completeBeforeRename.isActive { return }
         // Renamed: from here on only `complete` may follow, however long the database needs.
         do throws(QueueError) {
-            try await context.patiently("complete") { () throws(QueueError) in try context.ledger.complete(claim.fileRowID) }
+            try await context.patiently("complete") { () async throws(QueueError) in try await context.ledger.complete(claim.fileRowID) }
         } catch where error.code == .invalidState {
             return  // cancelled while finalizing: the file is retained where it now is
         }

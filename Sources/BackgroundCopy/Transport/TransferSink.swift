@@ -155,8 +155,8 @@ public final class TransferSink: Sendable {
         if sync && !Mutant.skipCheckpointFsync.isActive { try context.fileSystem.fsync(file) }
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         let above = max(claim.bytesDone, context.restartMarks.mark(claim.fileRowID) ?? 0)
-        let checkpointed = try await context.patiently("checkpoint") { () throws(QueueError) -> Bool in
-            try context.ledger.checkpoint(claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator,
+        let checkpointed = try await context.patiently("checkpoint") { () async throws(QueueError) -> Bool in
+            try await context.ledger.checkpoint(claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator,
                                           progressAbove: above)
         }
         guard checkpointed else { throw TransferSink.stopped }
