@@ -40,7 +40,9 @@ extension Connection {
 
     /// The IDs of every live group, in creation order.
     func liveGroupIDs() throws(QueueError) -> [GroupID] {
-        let statement = try statement("SELECT uuid FROM groups WHERE state <> ? ORDER BY id").bind(.state(GroupState.cancelled))
+        // The state is written out, not bound: only then can SQLite use the partial index
+        // `groups_live` (migration 4) and skip the tombstones.
+        let statement = try statement("SELECT uuid FROM groups INDEXED BY groups_live WHERE state <> 'cancelled' ORDER BY id")
         var ids: [GroupID] = []
         while try statement.step() {
             if let uuid = statement.uuid(0) { ids.append(GroupID(uuid)) }
