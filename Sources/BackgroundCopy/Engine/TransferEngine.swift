@@ -31,13 +31,16 @@ struct TransferEngine: Sendable {
         let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
                                     engineStop: EngineStop())
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
+        let notifyCommands = NotifyCommandRunner(core: core).start()
         do throws(QueueError) {
             try await loop(context)
         } catch {
+            await notifyCommands.stop()
             await clients.shutdown()
             withExtendedLifetime(lock) {}
             throw error
         }
+        await notifyCommands.stop()
         await clients.shutdown()
         withExtendedLifetime(lock) {}
         core.logger.debug("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])

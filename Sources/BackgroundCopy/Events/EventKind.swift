@@ -18,6 +18,11 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     case jobCancelled
     /// The group was cancelled (its complete files retained, the rest discarded).
     case cancelled
+    /// A group's ``NotifyCommand`` ran for one of its `groupComplete` or `groupError` events (or
+    /// could not start). ``QueueEvent/detail`` says how it ended, after the triggering event's
+    /// sequence: `event 42: exit 0`, `event 42: signal 9`, `event 42: timed out after 300 s, killed`,
+    /// `event 42: did not start: No such file or directory (errno 2)`.
+    case notifyCommandFinished
 
     /// The notify flag that lets observers hear this kind of event.
     public var notifyFlag: NotifyFlags {
@@ -27,7 +32,7 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .jobComplete: .jobDone
         case .fileComplete: .fileDone
         case .progress: .progress
-        case .groupCreated, .modified, .jobCancelled, .cancelled: .modification
+        case .groupCreated, .modified, .jobCancelled, .cancelled, .notifyCommandFinished: .modification
         }
     }
 }

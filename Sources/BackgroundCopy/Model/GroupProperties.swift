@@ -20,6 +20,9 @@ public struct GroupProperties: Sendable, Hashable {
     /// Extra HTTP request headers sent with every request of the group. Credentials do not go here:
     /// `Authorization`, `Proxy-Authorization` and `Cookie` are refused, since they would be stored.
     public var httpHeaders: [HTTPHeader]
+    /// The program the engine runs after each group completion or error event the notify flags
+    /// let through; `nil` (the default) for none. BITS: SetNotifyCmdLine. See ``NotifyCommand``.
+    public var notifyCommand: NotifyCommand?
 
     /// Properties with the given display name and BITS' defaults for everything else.
     public init(
@@ -29,7 +32,8 @@ public struct GroupProperties: Sendable, Hashable {
         notifyFlags: NotifyFlags = .default,
         retryDelay: Duration = .seconds(600),
         noProgressTimeout: Duration = .seconds(14 * 24 * 3600),
-        httpHeaders: [HTTPHeader] = []
+        httpHeaders: [HTTPHeader] = [],
+        notifyCommand: NotifyCommand? = nil
     ) {
         self.displayName = displayName
         self.description = description
@@ -38,6 +42,7 @@ public struct GroupProperties: Sendable, Hashable {
         self.retryDelay = retryDelay
         self.noProgressTimeout = noProgressTimeout
         self.httpHeaders = httpHeaders
+        self.notifyCommand = notifyCommand
     }
 }
 

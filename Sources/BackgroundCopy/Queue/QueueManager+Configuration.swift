@@ -90,6 +90,10 @@ extension QueueManager {
         /// How often the engine looks for changes made by other processes (suspend, cancel, new
         /// work); 200 ms by default, so a transfer stops well within a second.
         public var changePollInterval: Duration = .milliseconds(200)
+        /// How long a group's ``NotifyCommand`` may run before the engine stops it (SIGTERM to its
+        /// process group, SIGKILL 2 s later) and records it as timed out; 5 minutes by default.
+        /// Commands run one at a time, so a hung one delays the next by at most this much.
+        public var notifyCommandTimeout: Duration = .seconds(300)
 
         /// The default configuration.
         public init() {}

@@ -56,6 +56,7 @@ struct Validator: Sendable {
             throw .invalidArgument("no-progress timeout \(timeout) is outside 0…\(Self.maxNoProgressTimeout)", value: "\(timeout)")
         }
         try validate(properties.httpHeaders)
+        if let command = properties.notifyCommand { try validate(command) }
     }
 
     private func validate(_ headers: [HTTPHeader]) throws(QueueError) {

@@ -72,6 +72,7 @@ struct LogLines {
         case .jobCancelled: return head("job cancel") + (event.detail.isEmpty ? "" : " (\(event.detail))")
         case .groupCreated: return head("created")
         case .modified: return head("changed") + (event.detail.isEmpty ? "" : ": " + event.detail)
+        case .notifyCommandFinished: return head("notified") + ": " + event.detail
         }
     }
 }

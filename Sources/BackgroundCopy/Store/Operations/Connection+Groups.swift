@@ -27,13 +27,14 @@ extension Connection {
         guard try !existing.step() else { throw .alreadyExists("group", id.description) }
         try statement("""
             INSERT INTO groups (uuid, priority, display_name, description, notify_flags, retry_delay_ms,
-                                no_progress_timeout_ms, http_headers, created_at, modified_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                no_progress_timeout_ms, http_headers, notify_command, created_at, modified_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
             .bind(.blob(id.uuid.bytes), .int(properties.priority.rawValue), .text(properties.displayName),
                   .text(properties.description), .integer(Int64(properties.notifyFlags.rawValue)),
                   .integer(properties.retryDelay.milliseconds), .integer(properties.noProgressTimeout.milliseconds),
-                  .text(HeaderCoding.encode(properties.httpHeaders)), .integer(now), .integer(now))
+                  .text(HeaderCoding.encode(properties.httpHeaders)), .optional(properties.notifyCommand?.stored),
+                  .integer(now), .integer(now))
             .run()
         try EventLog.record(self, .groupCreated, group: lastInsertRowID, state: .suspended, at: now)
     }
@@ -54,7 +55,8 @@ extension Connection {
     func groupProperties(_ id: GroupID) throws(QueueError) -> GroupProperties {
         let row = try liveGroup(id)
         let statement = try statement("""
-            SELECT display_name, description, priority, notify_flags, retry_delay_ms, no_progress_timeout_ms, http_headers
+            SELECT display_name, description, priority, notify_flags, retry_delay_ms, no_progress_timeout_ms, http_headers,
+                   notify_command
             FROM groups WHERE id = ?
             """).bind(.integer(row.rowID))
         _ = try statement.step()
@@ -65,7 +67,8 @@ extension Connection {
             notifyFlags: NotifyFlags(rawValue: UInt32(truncatingIfNeeded: statement.int64(3))),
             retryDelay: .milliseconds(statement.int64(4)),
             noProgressTimeout: .milliseconds(statement.int64(5)),
-            httpHeaders: HeaderCoding.decode(statement.text(6)))
+            httpHeaders: HeaderCoding.decode(statement.text(6)),
+            notifyCommand: statement.optionalText(7).flatMap(NotifyCommand.init(stored:)))
     }
 
     /// Replaces a live group's properties (already validated) and records the change.
@@ -73,13 +76,13 @@ extension Connection {
         let row = try liveGroup(id)
         try statement("""
             UPDATE groups SET display_name = ?, description = ?, priority = ?, notify_flags = ?, retry_delay_ms = ?,
-                              no_progress_timeout_ms = ?, http_headers = ?, modified_at = ?
+                              no_progress_timeout_ms = ?, http_headers = ?, notify_command = ?, modified_at = ?
             WHERE id = ?
             """)
             .bind(.text(properties.displayName), .text(properties.description), .int(properties.priority.rawValue),
                   .integer(Int64(properties.notifyFlags.rawValue)), .integer(properties.retryDelay.milliseconds),
                   .integer(properties.noProgressTimeout.milliseconds), .text(HeaderCoding.encode(properties.httpHeaders)),
-                  .integer(now), .integer(row.rowID))
+                  .optional(properties.notifyCommand?.stored), .integer(now), .integer(row.rowID))
             .run()
         try EventLog.record(self, .modified, group: row.rowID, state: row.state, detail: "properties", at: now)
     }

@@ -1,6 +1,6 @@
 /// Deletes what old tombstones leave behind, in one transaction: the jobs, files and events of
 /// groups cancelled before the cutoff, and the cancelled jobs (with their files and events) of
-/// live groups. A cancelled group keeps its row, emptied of its description and headers, so its
+/// live groups. A cancelled group keeps its row, emptied of its description, headers and notify command, so its
 /// ID stays taken forever.
 struct TombstonePurge {
     let cutoff: Int64
@@ -22,8 +22,9 @@ struct TombstonePurge {
             DELETE FROM jobs WHERE (group_id IN (\(oldGroups))) OR (state = 'cancelled' AND cancelled_at < ?1)
             """).bind(.integer(cutoff)).run()
         try db.statement("""
-            UPDATE groups SET description = '', http_headers = '' WHERE state = 'cancelled' AND cancelled_at < ?1
-              AND (description <> '' OR http_headers <> '')
+            UPDATE groups SET description = '', http_headers = '', notify_command = NULL
+            WHERE state = 'cancelled' AND cancelled_at < ?1
+              AND (description <> '' OR http_headers <> '' OR notify_command IS NOT NULL)
             """).bind(.integer(cutoff)).run()
         return purged
     }
