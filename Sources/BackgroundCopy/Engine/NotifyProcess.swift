@@ -24,7 +24,7 @@ enum NotifyOutcome: Sendable, Equatable {
         switch self {
         case .exited(let status): "exit \(status)"
         case .signalled(let signal): "signal \(signal)"
-        case .timedOut(let timeout): "timed out after \(timeout.components.seconds) s, killed"
+        case .timedOut(let timeout): "timed out after \(timeout), killed"
         case .interrupted: "interrupted"
         case .notStarted(let error): "did not start: \(String(cString: strerror(error))) (errno \(error))"
         }

@@ -20,7 +20,7 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     case cancelled
     /// A group's ``NotifyCommand`` ran for one of its `groupComplete` or `groupError` events (or
     /// could not start). ``QueueEvent/detail`` says how it ended, after the triggering event's
-    /// sequence: `event 42: exit 0`, `event 42: signal 9`, `event 42: timed out after 300 s, killed`,
+    /// sequence: `event 42: exit 0`, `event 42: signal 9`, `event 42: timed out after 300.0 seconds, killed`,
     /// `event 42: did not start: No such file or directory (errno 2)`.
     case notifyCommandFinished
 

@@ -27,7 +27,8 @@ struct Info: ParsableCommand {
         let properties = snapshot.properties
         let status = snapshot.status
         let progress = snapshot.progress
-        var lines = [
+        let command = properties.notifyCommand.map { $0.argv.map(Format.shellQuoted).joined(separator: " ") }
+        var lines: [(String, String)] = [
             ("id", group.id.description),
             ("name", properties.displayName),
             ("description", properties.description.isEmpty ? "-" : properties.description),
@@ -40,6 +41,7 @@ struct Info: ParsableCommand {
             ("rate", Format.rate(rate)),
             ("jobs", "\(jobs.count)" + (status.currentJobIndex.map { ", current \($0)" } ?? "")),
             ("notify", NotifyArgument.describe(properties.notifyFlags).joined(separator: ",").nonEmpty ?? "none"),
+            ("notify command", command ?? "none"),
             ("retry delay", Format.duration(properties.retryDelay)),
             ("no-progress timeout", Format.duration(properties.noProgressTimeout)),
             ("errors", "\(status.errorCount)"),

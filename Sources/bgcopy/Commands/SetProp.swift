@@ -40,10 +40,24 @@ struct SetProp: ParsableCommand {
     @Flag(name: .customLong("clear-headers"), help: "Remove every custom HTTP header first.")
     var clearHeaders = false
 
+    @Option(name: .customLong("notify-command"), help: ArgumentHelp("Run this program (an absolute path; no shell) after each group completion or error the notify flags let through (bitsadmin /setnotifycmdline).", valueName: "program"))
+    var notifyProgram: String?
+
+    @Option(name: .customLong("notify-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp("An argument for --notify-command, passed as is (repeatable, in order).", valueName: "argument"))
+    var notifyArguments: [String] = []
+
+    @Flag(name: .customLong("clear-notify-command"), help: "Run no command on completion or error.")
+    var clearNotifyCommand = false
+
     func validate() throws {
         let nothing = name == nil && description == nil && priority == nil && retryDelay == nil
             && noProgressTimeout == nil && notify == nil && headers.isEmpty && removedHeaders.isEmpty && !clearHeaders
+            && notifyProgram == nil && !clearNotifyCommand
         if nothing { throw ValidationError("give at least one property to change (see --help)") }
+        if notifyProgram == nil && !notifyArguments.isEmpty { throw ValidationError("--notify-arg needs --notify-command") }
+        if notifyProgram != nil && clearNotifyCommand {
+            throw ValidationError("--notify-command and --clear-notify-command cannot be given together")
+        }
     }
 
     func run() throws {
@@ -60,6 +74,8 @@ struct SetProp: ParsableCommand {
         let removed = Set(removedHeaders.map { $0.lowercased() } + headers.map { $0.header.name.lowercased() })
         properties.httpHeaders.removeAll { removed.contains($0.name.lowercased()) }
         properties.httpHeaders += headers.map(\.header)
+        if clearNotifyCommand { properties.notifyCommand = nil }
+        if let notifyProgram { properties.notifyCommand = NotifyCommand(program: notifyProgram, arguments: notifyArguments) }
         try group.setProperties(properties)
         Console.line("updated \(group.id)")
     }

@@ -52,6 +52,14 @@ enum Format {
     /// The first 8 characters of an ID: enough to name a group on the command line.
     static func short(_ id: GroupID) -> String { String(id.description.prefix(8)) }
 
+    /// `text` as a POSIX shell would need it to read it back as one word: as is when it holds only
+    /// safe characters, else in single quotes (for display only: commands never go through a shell).
+    static func shellQuoted(_ text: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
+        if !text.isEmpty && text.allSatisfy({ safe.contains($0) }) { return text }
+        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     /// A remote name for human eyes: the query string (which may hold a signature or token) elided.
     static func remote(_ remote: String) -> String {
         guard let question = remote.firstIndex(of: "?") else { return remote }

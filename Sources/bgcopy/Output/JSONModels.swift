@@ -34,6 +34,7 @@ enum JSONModels {
             ("statusFlagsValue", .int(Int64(status.flags.rawValue))),
             ("notify", .array(NotifyArgument.describe(properties.notifyFlags).map { .string($0) })),
             ("notifyValue", .int(Int64(properties.notifyFlags.rawValue))),
+            ("notifyCommand", properties.notifyCommand.map { .array($0.argv.map { .string($0) }) } ?? .null),
             ("retryDelaySeconds", seconds(properties.retryDelay)),
             ("noProgressTimeoutSeconds", seconds(properties.noProgressTimeout)),
             ("headers", .array(properties.httpHeaders.map { header in
