@@ -47,7 +47,7 @@ struct NotifyCommandRunner: Sendable {
                     continue
                 }
                 for run in runs {
-                    guard let outcome = await execute(run) else { return }
+                    guard !Task.isCancelled, let outcome = await execute(run) else { return }
                     try await record(run, outcome)
                 }
             } catch {

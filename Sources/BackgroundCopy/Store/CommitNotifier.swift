@@ -12,11 +12,15 @@ final class CommitNotifier: Sendable {
     var count: Int { published.load(ordering: .relaxed) }
 
     /// Counts a commit and wakes every listener (called on the writer thread after each commit).
+    ///
+    /// The listeners are yielded to outside the lock: a yield takes the waiting task's status lock,
+    /// and a task being cancelled holds that lock while its stream's termination handler takes
+    /// this one — yielding under the lock deadlocked the writer against a cancelled
+    /// ``Store/waitForChange(since:pollInterval:)``.
     func publish() {
         published.add(1, ordering: .relaxed)
-        listeners.withLock { listeners in
-            for listener in listeners.values { listener.yield() }
-        }
+        let all = listeners.withLock { Array($0.values) }
+        for listener in all { listener.yield() }
     }
 
     /// A stream with one element per commit since the last element was taken (commits in between
