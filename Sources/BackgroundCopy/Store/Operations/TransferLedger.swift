@@ -64,7 +64,7 @@ package struct TransferLedger: Sendable {
                   AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
                 ORDER BY g.priority, g.id
                 """).bind(.integer(now), .integer(foregroundOnly ? 1 : 0), .optional(alsoGroup))
-            var choice: (group: Int64, uuid: [UInt8], file: Int64)?
+            var choice: (group: Int64, uuid: UUID?, file: Int64)?
             var idle: [Int64] = []
             while try candidates.step() {
                 let inFlight = candidates.int(2)
@@ -73,11 +73,11 @@ package struct TransferLedger: Sendable {
                     continue
                 }
                 guard inFlight < filesPerGroup else { continue }
-                choice = (candidates.int64(0), candidates.blob(1), file)
+                choice = (candidates.int64(0), candidates.uuid(1), file)
                 break
             }
             for group in idle { try GroupSettlement.complete(db, group, at: now) }
-            guard let choice, let uuid = UUID(bytes: choice.uuid) else { return nil }
+            guard let choice, let uuid = choice.uuid else { return nil }
             let local = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
             _ = try local.step()
             let temp = TransferLedger.tempPath(local: local.text(0), fileRowID: choice.file)
