@@ -163,16 +163,16 @@ package struct TransferLedger: Sendable {
         let now = core.now()
         return { db throws(QueueError) in
             let owner = try db.statement("""
-                SELECT j.group_id, f.job_id, f.position FROM files f JOIN jobs j ON j.id = f.job_id
+                SELECT j.group_id, f.job_id, f.position, f.local_path FROM files f JOIN jobs j ON j.id = f.job_id
                 WHERE f.id = ? AND f.state = 'finalizing'
                 """).bind(.integer(fileRowID))
             guard try owner.step() else {
                 throw QueueError(.invalidState, "file \(fileRowID) is not finalizing", value: "\(fileRowID)")
             }
-            let (group, job, index) = (owner.int64(0), owner.int64(1), owner.int(2))
+            let (group, job, index, local) = (owner.int64(0), owner.int64(1), owner.int(2), owner.text(3))
             try db.statement("UPDATE files SET state = 'complete', temp_path = NULL, completed_at = ? WHERE id = ?")
                 .bind(.integer(now), .integer(fileRowID)).run()
-            try EventLog.record(db, .fileComplete, group: group, job: job, fileIndex: index, state: .transferring, at: now)
+            try EventLog.record(db, .fileComplete, group: group, job: job, fileIndex: index, state: .transferring, detail: local, at: now)
             let jobLeft = try db.statement("SELECT EXISTS (SELECT 1 FROM files WHERE job_id = ? AND state IN \(StatusQuery.pendingStates))")
                 .bind(.integer(job))
             _ = try jobLeft.step()
