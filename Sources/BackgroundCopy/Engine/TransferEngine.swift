@@ -54,8 +54,11 @@ struct TransferEngine: Sendable {
             }
         }
         // This process's commits (a suspend or cancel from the host) are seen at once; other
-        // processes' at the next tick.
-        let commits = core.store.localCommits()
+        // processes' at the next tick. The engine's own steps (claim, checkpoint, finalize,
+        // complete) are quiet: they change nothing it has to look at, and a look after each of them
+        // cost more reads than the step itself. A failure or retry it records is not quiet, so the
+        // group's other files in flight stop at once.
+        let commits = core.store.localCommits(includingQuiet: false)
         let waker = Task {
             for await _ in commits { continuation.yield(.tick) }
         }

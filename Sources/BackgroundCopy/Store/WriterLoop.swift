@@ -5,10 +5,10 @@
 final class WriterLoop: @unchecked Sendable {
     private var connection: Connection?
     private let queue: WriteQueue
-    /// Called after each commit that changed a row.
-    private let committed: @Sendable () -> Void
+    /// Called after each commit that changed a row; told whether every write in it was quiet.
+    private let committed: @Sendable (_ quiet: Bool) -> Void
 
-    init(connection: Connection, queue: WriteQueue, committed: @escaping @Sendable () -> Void) {
+    init(connection: Connection, queue: WriteQueue, committed: @escaping @Sendable (_ quiet: Bool) -> Void) {
         self.connection = connection
         self.queue = queue
         self.committed = committed
@@ -88,7 +88,7 @@ final class WriterLoop: @unchecked Sendable {
             abandon(acknowledgedEarly ? [] : performed, because: error, db)
             return
         }
-        if db.totalChanges != changesBefore { committed() }
+        if db.totalChanges != changesBefore { committed(performed.allSatisfy(\.quiet)) }
         if !acknowledgedEarly {
             for work in performed { work.finish(nil) }
         }

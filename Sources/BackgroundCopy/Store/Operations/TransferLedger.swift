@@ -20,6 +20,9 @@ package struct Claim: Sendable, Equatable {
 /// The transfer engine's side of the store: every step of a file's transfer is one transaction,
 /// conditional on the file still being claimed, so a suspend or cancel committed by anyone in the
 /// meantime wins and the engine simply stops (DESIGN.md, Durability steps 1–3).
+///
+/// The steps of a transfer that goes well — claim, checkpoint, finalizing, complete — are quiet
+/// writes (``Store/write(quiet:_:)``): event streams hear their commits at once, the engine does not.
 package struct TransferLedger: Sendable {
     let core: QueueCore
 
@@ -40,12 +43,12 @@ package struct TransferLedger: Sendable {
     /// of every runnable group), and the redundant `f.state IN` term lets the first queued file come
     /// from `files_pending` instead of a walk past the job's finished files.
     package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) throws(QueueError) -> Claim? {
-        try core.store.write(claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
+        try core.store.write(quiet: true, claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
     }
 
     /// The `async` form of ``claimNextFile(filesPerGroup:foregroundOnly:alsoGroup:)``: suspends while the store works.
     package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) async throws(QueueError) -> Claim? {
-        try await core.store.write(claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
+        try await core.store.write(quiet: true, claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
     }
 
     private func claimNextFileStep(filesPerGroup: Int, foregroundOnly: Bool, alsoGroup: Int64?) -> @Sendable (Connection) throws(QueueError) -> Claim? {
@@ -108,8 +111,21 @@ package struct TransferLedger: Sendable {
     /// from zero) count as progress: they reset the retry count and the no-progress clock.
     package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
                             progressAbove: UInt64 = 0) throws(QueueError) -> Bool {
+        try core.store.write(quiet: true, checkpointStep(fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
+                                                         validator: validator, progressAbove: progressAbove))
+    }
+
+    /// The `async` form of ``checkpoint(_:bytesDone:bytesTotal:validator:progressAbove:)``: suspends while the store works.
+    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+                            progressAbove: UInt64 = 0) async throws(QueueError) -> Bool {
+        try await core.store.write(quiet: true, checkpointStep(fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
+                                                               validator: validator, progressAbove: progressAbove))
+    }
+
+    private func checkpointStep(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+                                progressAbove: UInt64) -> @Sendable (Connection) throws(QueueError) -> Bool {
         let now = core.now()
-        return try core.store.write { db throws(QueueError) in
+        return { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
             let advanced = bytesDone > max(owner.bytesDone, progressAbove)
             try db.statement("""
@@ -130,12 +146,12 @@ package struct TransferLedger: Sendable {
 
     /// Records the intent to rename a verified temp file into place. `false` if no longer claimed.
     package func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) throws(QueueError) -> Bool {
-        try core.store.write(beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
+        try core.store.write(quiet: true, beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
     }
 
     /// The `async` form of ``beginFinalizing(_:bytesTotal:)``: suspends while the store works.
     package func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) async throws(QueueError) -> Bool {
-        try await core.store.write(beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
+        try await core.store.write(quiet: true, beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
     }
 
     private func beginFinalizingStep(_ fileRowID: Int64, bytesTotal: UInt64) -> @Sendable (Connection) throws(QueueError) -> Bool {
@@ -151,12 +167,12 @@ package struct TransferLedger: Sendable {
     /// (auto-suspended) when they have no file left — even if the group was suspended while the
     /// file was finalizing: a group with nothing left to transfer is complete, never waiting.
     package func complete(_ fileRowID: Int64) throws(QueueError) {
-        try core.store.write(completeStep(fileRowID))
+        try core.store.write(quiet: true, completeStep(fileRowID))
     }
 
     /// The `async` form of ``complete(_:)``: suspends while the store works.
     package func complete(_ fileRowID: Int64) async throws(QueueError) {
-        try await core.store.write(completeStep(fileRowID))
+        try await core.store.write(quiet: true, completeStep(fileRowID))
     }
 
     private func completeStep(_ fileRowID: Int64) -> @Sendable (Connection) throws(QueueError) -> Void {
