@@ -27,11 +27,12 @@ final class Writer: Sendable {
     nonisolated(unsafe) private let thread: Thread
 
     /// Starts the writer thread, which takes over `connection` (configured and migrated).
-    /// `committed` runs on the writer thread after every successful commit.
-    init(connection: Connection, committed: @escaping @Sendable () -> Void) {
+    /// `committed` runs on the writer thread after every successful commit; `metrics`, if any,
+    /// counts and times the commits.
+    init(connection: Connection, metrics: StoreMetrics? = nil, committed: @escaping @Sendable () -> Void) {
         let queue = WriteQueue()
         self.queue = queue
-        let loop = WriterLoop(connection: connection, queue: queue, committed: committed)
+        let loop = WriterLoop(connection: connection, queue: queue, metrics: metrics, committed: committed)
         self.loop = loop
         let finished = finished
         let thread = Thread {

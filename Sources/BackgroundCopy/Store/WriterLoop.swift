@@ -7,10 +7,13 @@ final class WriterLoop: @unchecked Sendable {
     private let queue: WriteQueue
     /// Called after each commit that changed a row.
     private let committed: @Sendable () -> Void
+    /// Commits, their latency and size; `nil` when no metrics backend is bootstrapped.
+    private let metrics: StoreMetrics?
 
-    init(connection: Connection, queue: WriteQueue, committed: @escaping @Sendable () -> Void) {
+    init(connection: Connection, queue: WriteQueue, metrics: StoreMetrics?, committed: @escaping @Sendable () -> Void) {
         self.connection = connection
         self.queue = queue
+        self.metrics = metrics
         self.committed = committed
     }
 
@@ -81,13 +84,16 @@ final class WriterLoop: @unchecked Sendable {
         if acknowledgedEarly {
             for work in performed { work.finish(nil) }
         }
+        let commitStart: ContinuousClock.Instant? = metrics == nil ? nil : clock.now
         do throws(QueueError) {
             try db.statement("COMMIT").run()
             db.releaseStatements()
         } catch {
+            metrics?.recordFailedCommit()
             abandon(acknowledgedEarly ? [] : performed, because: error, db)
             return
         }
+        if let metrics, let commitStart { metrics.recordCommit(calls: performed.count, duration: clock.now - commitStart) }
         if db.totalChanges != changesBefore { committed() }
         if !acknowledgedEarly {
             for work in performed { work.finish(nil) }
