@@ -93,6 +93,8 @@ final class WriterLoop: @unchecked Sendable {
             abandon(acknowledgedEarly ? [] : performed, because: error, db)
             return
         }
+        // Recorded before the callers return, so a caller sees its own commit counted (a few
+        // handler calls beside the COMMIT's fsync).
         if let metrics, let commitStart { metrics.recordCommit(calls: performed.count, duration: clock.now - commitStart) }
         if db.totalChanges != changesBefore { committed() }
         if !acknowledgedEarly {
