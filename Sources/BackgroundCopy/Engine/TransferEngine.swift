@@ -28,16 +28,20 @@ struct TransferEngine: Sendable {
         transports["http"] = http
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
+        let observability = EngineObservability(core.configuration)
         let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
-                                    engineStop: EngineStop())
+                                    engineStop: EngineStop(), observability: observability)
+        let census = observability?.metrics.map { GroupCensus.start($0, ledger: context.ledger) }
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         do throws(QueueError) {
             try await loop(context)
         } catch {
+            await census?.stop()
             await clients.shutdown()
             withExtendedLifetime(lock) {}
             throw error
         }
+        await census?.stop()
         await clients.shutdown()
         withExtendedLifetime(lock) {}
         core.logger.debug("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])

@@ -28,8 +28,10 @@ final class Store: Sendable {
     private static let readQueue = DispatchQueue(label: "BackgroundCopy.Readers", attributes: .concurrent)
 
     /// Opens the database at `path`, applies the connection settings and migrates the schema.
-    /// Nothing is written to a file before it is known to be a queue (or empty).
-    init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration, readers: Int = 4) throws(QueueError) {
+    /// Nothing is written to a file before it is known to be a queue (or empty). `metrics`, if any,
+    /// counts and times the writer's commits.
+    init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration, readers: Int = 4,
+         metrics: StoreMetrics? = nil) throws(QueueError) {
         let connection = try Connection(path: path, vfs: vfs)
         connection.setBusyTimeout(busyTimeout)
         try Migrator(connection: connection, path: path).checkOwnership()
@@ -47,7 +49,7 @@ final class Store: Sendable {
         self.readers = ReaderPool(capacity: readers, open: openReader)
         self.watcher = Mutex(watcher)
         self.notifier = notifier
-        self.writer = Writer(connection: connection, committed: notifier.publish)
+        self.writer = Writer(connection: connection, metrics: metrics, committed: notifier.publish)
     }
 
     /// Readers close first, the writer last: the last connection to close checkpoints the WAL

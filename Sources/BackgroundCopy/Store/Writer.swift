@@ -28,11 +28,11 @@ final class Writer: Sendable {
 
     /// Starts the writer thread, which takes over `connection` (configured and migrated).
     /// `committed` runs after every successful commit that changed a row, told whether every write
-    /// in it was quiet.
-    init(connection: Connection, committed: @escaping @Sendable (_ quiet: Bool) -> Void) {
+    /// in it was quiet; `metrics`, if any, counts and times the commits.
+    init(connection: Connection, metrics: StoreMetrics? = nil, committed: @escaping @Sendable (_ quiet: Bool) -> Void) {
         let queue = WriteQueue()
         self.queue = queue
-        let loop = WriterLoop(connection: connection, queue: queue, committed: committed)
+        let loop = WriterLoop(connection: connection, queue: queue, metrics: metrics, committed: committed)
         self.loop = loop
         let finished = finished
         let thread = Thread {
