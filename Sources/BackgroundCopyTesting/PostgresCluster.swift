@@ -147,14 +147,17 @@ public final class PostgresCluster: Sendable {
         return try ServerCommand.run(arguments, in: directory, timeout: .seconds(60))
     }
 
-    /// The database's schema as `pg_dump --schema-only` prints it (comments and settings lines
-    /// dropped), without the tables in `excluding`: two databases built the same way dump the same.
+    /// The database's schema as `pg_dump --schema-only` prints it (comments, settings and the
+    /// `\restrict` lines with their random key that newer pg_dump releases add dropped), without the
+    /// tables in `excluding`: two databases built the same way dump the same.
     public func schemaDump(database: String, excluding: [String] = []) throws(Failure) -> String {
         let arguments = ["\(binaries)/pg_dump", "--schema-only", "--no-owner", "--no-privileges",
                          "-h", host, "-p", "\(port)", "-U", user, "-d", database] + excluding.flatMap { ["-T", $0] }
         return try ServerCommand.run(arguments, in: directory, timeout: .seconds(60))
             .split(separator: "\n", omittingEmptySubsequences: true)
-            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("SET ") && !$0.hasPrefix("SELECT pg_catalog.set_config") }
+            .filter { line in
+                !["--", "SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict"].contains { line.hasPrefix($0) }
+            }
             .joined(separator: "\n")
     }
 
