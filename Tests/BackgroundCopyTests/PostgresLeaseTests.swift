@@ -55,6 +55,35 @@ struct PostgresLeaseTests {
         }
     }
 
+    /// A suspend committed while a claim is under way wins: the claim waits for the group's row
+    /// lock, sees the group suspended, and leaves its files queued.
+    @Test(.timeLimit(.minutes(1)))
+    func aClaimRacingASuspendOfTheGroupLeavesItsFilesQueued() async throws {
+        try await PostgresQueue.with { queue in
+            let seeded = try await queue.seedGroup("g", files: 3)
+            let ledger = queue.ledger
+            let claimed = try await queue.client.withConnection { suspender in
+                try await suspender.query("BEGIN", logger: queue.store.logger)
+                try await suspender.query("UPDATE groups SET state = 'suspended' WHERE id = \(seeded.group)", logger: queue.store.logger)
+                let claim = Task { try await ledger.claim(host: "a", limit: 10, leaseDuration: .seconds(60)) }
+                // Commit the suspend only once the claim is waiting for the group's row lock.
+                var waiting = false
+                for _ in 0..<500 where !waiting {
+                    let rows = try await queue.client.query("""
+                        SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                        """)
+                    for try await count in rows.decode(Int64.self) { waiting = count > 0 }
+                    if !waiting { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                #expect(waiting, "the claim waited for the suspend's lock")
+                try await suspender.query("COMMIT", logger: queue.store.logger)
+                return try await claim.value
+            }
+            #expect(claimed.isEmpty)
+            for file in seeded.files { #expect(try await queue.file(file) == .init(state: "queued", bytesDone: 0, host: nil, token: nil)) }
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func anExpiredLeaseIsTakenOverByAnotherHostWithAHigherToken() async throws {
         try await PostgresQueue.with { queue in
