@@ -9,6 +9,9 @@ struct EngineContext: Sendable {
     /// (``StoragePatience``) until it stops, even in a worker the scheduler stopped (the file's last
     /// step must still land). `nil`: a worker driven directly tries each step once.
     var engineStop: EngineStop?
+    /// The running engine's metrics and spans; `nil` when the host set up neither, or for a
+    /// worker driven directly.
+    var observability: EngineObservability?
     /// How far files whose source restarted from zero had come (what refetched bytes must pass).
     let restartMarks = RestartMarks()
 

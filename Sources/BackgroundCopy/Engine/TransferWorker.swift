@@ -27,6 +27,8 @@ struct TransferWorker: Sendable {
     /// out (``StoragePatience``), and only an engine that stops meanwhile leaves the file
     /// `transferring` for the recovery of the next open or engine start.
     func run() async {
+        let observation = await context.observability?.start(claim, ledger: context.ledger)
+        var outcome = TransferOutcome.completed
         var file: OpenFile?
         var directory: OpenFile?
         var sink: TransferSink?
@@ -37,7 +39,8 @@ struct TransferWorker: Sendable {
             let (opened, offset) = try await openTemp(in: folder)
             file = opened
             let throttle = claim.priority == .foreground ? nil : self.throttle
-            let started = TransferSink(claim: claim, file: opened, offset: offset, context: context, throttle: throttle)
+            let started = TransferSink(claim: claim, file: opened, offset: offset, context: context, throttle: throttle,
+                                       observation: observation)
             sink = started
             let transport = try context.transport(for: claim.remote)
             let request = TransferRequest(remote: claim.remote, offset: offset, validator: offset > 0 ? claim.validator : nil,
@@ -55,14 +58,16 @@ struct TransferWorker: Sendable {
         }
         if let failure {
             do throws(QueueError) {
-                try await handle(failure, sink: sink, file: file)
+                outcome = try await handle(failure, sink: sink, file: file)
             } catch {
+                outcome = .stopped
                 context.logger.info("engine stopped before the failure was recorded; the next start recovers the file",
                                        metadata: ["file": "\(claim.local)", "error": "\(error)"])
             }
         }
         if let file { fileSystem.close(file) }
         if let directory { fileSystem.close(directory) }
+        observation?.finish(outcome, error: failure, bytes: sink?.position.offset ?? claim.bytesDone, received: sink?.received ?? 0)
     }
 
     /// Opens the temp file: an existing one is cut back to the committed bytes (anything after

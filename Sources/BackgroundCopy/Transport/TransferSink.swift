@@ -46,13 +46,17 @@ public final class TransferSink: Sendable {
     let file: OpenFile
     private let context: EngineContext
     private let throttle: Throttle?
+    /// The attempt's metrics and span, told of every buffer written.
+    private let observation: TransferObservation?
     private let state: Mutex<State>
 
-    init(claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?) {
+    init(claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?,
+         observation: TransferObservation? = nil) {
         self.claim = claim
         self.file = file
         self.context = context
         self.throttle = throttle
+        self.observation = observation
         self.state = Mutex(State(offset: offset, committed: offset, total: claim.bytesTotal,
                                  validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now))
     }
@@ -111,6 +115,7 @@ public final class TransferSink: Sendable {
             return end - state.committed >= context.settings.checkpointBytes
                 || state.lastCheckpoint.duration(to: .now) >= context.settings.checkpointInterval
         }
+        observation?.received(bytes.count)
         if due { try await commit(bytes: nil, sync: true) }
     }
 
