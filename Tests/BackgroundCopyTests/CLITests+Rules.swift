@@ -8,6 +8,7 @@ struct CLIRulesTests {
     @Test(arguments: [
         ["frobnicate"], ["create"], ["list", "--bogus"], ["add"], ["monitor", "--count", "0"],
         ["setprop", "x", "--priority", "urgent"], ["wait"], ["wait", "x", "--interval", "0"],
+        ["run", "--files-per-group", "0"],
     ])
     func everyUsageErrorIsOneErrorLineAndExit2(_ arguments: [String]) async throws {
         let result = try await CLI.run(arguments, Scratch())

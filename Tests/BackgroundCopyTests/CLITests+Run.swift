@@ -29,6 +29,24 @@ struct CLIRunTests {
         #expect(try await CLI.info(first, scratch)["state"] as? String == "complete")
     }
 
+    @Test func runOnceWithFilesPerGroupCopiesEveryFileAndEachFileDoneLineNamesItsPath() async throws {
+        let scratch = Scratch()
+        let id = try await CLI.createGroup("many", scratch)
+        for index in 0..<6 {
+            let source = scratch.source("many\(index).src", size: 10_000 + index)
+            try await CLI.ok(["add", id, "file://" + source, scratch.path("many\(index)")], scratch)
+        }
+        try await CLI.ok(["resume", id], scratch)
+        let result = try await CLI.run(["run", "--once", "--files-per-group", "4"], scratch)
+        #expect(result.status == 0, "\(result)")
+        for index in 0..<6 {
+            #expect(scratch.contents("many\(index)") == pattern(10_000 + index))
+            #expect(result.stdout.contains("file done") && result.stdout.contains("-> " + scratch.path("many\(index)")), "\(result)")
+        }
+        let details = try query(scratch.database, "SELECT detail FROM events WHERE kind = 'fileComplete' ORDER BY file_index, job_id")
+        #expect(Set(details.map { $0[0] }) == Set((0..<6).map { scratch.path("many\($0)") }), "each fileComplete event names its local path")
+    }
+
     @Test func runOnceWithNothingToDoExitsAtOnce() async throws {
         let scratch = Scratch()
         let result = try await CLI.run(["run", "--once"], scratch, timeout: .seconds(20))

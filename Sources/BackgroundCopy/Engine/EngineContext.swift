@@ -9,6 +9,12 @@ struct EngineContext: Sendable {
     /// (``StoragePatience``) until it stops, even in a worker the scheduler stopped (the file's last
     /// step must still land). `nil`: a worker driven directly tries each step once.
     var engineStop: EngineStop?
+    /// The running engine's metrics and spans; `nil` when the host set up neither, or for a
+    /// worker driven directly.
+    var observability: EngineObservability?
+    /// Where blocking file calls run: the running engine's file threads; inline for a worker
+    /// driven directly.
+    var fileIO: FileIO = .inline
     /// How far files whose source restarted from zero had come (what refetched bytes must pass).
     let restartMarks = RestartMarks()
 

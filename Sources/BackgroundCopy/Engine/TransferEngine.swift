@@ -28,18 +28,23 @@ struct TransferEngine: Sendable {
         transports["http"] = http
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
-        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
-                                    engineStop: EngineStop())
+        let observability = EngineObservability(core.configuration)
+        var context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
+                                    engineStop: EngineStop(), observability: observability)
+        context.fileIO = .threads
+        let census = observability?.metrics.map { GroupCensus.start($0, ledger: context.ledger) }
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         let notifyCommands = NotifyCommandRunner(core: core).start()
         do throws(QueueError) {
             try await loop(context)
         } catch {
+            await census?.stop()
             await notifyCommands.stop()
             await clients.shutdown()
             withExtendedLifetime(lock) {}
             throw error
         }
+        await census?.stop()
         await notifyCommands.stop()
         await clients.shutdown()
         withExtendedLifetime(lock) {}
@@ -57,8 +62,11 @@ struct TransferEngine: Sendable {
             }
         }
         // This process's commits (a suspend or cancel from the host) are seen at once; other
-        // processes' at the next tick.
-        let commits = core.store.localCommits()
+        // processes' at the next tick. The engine's own steps (claim, checkpoint, finalize,
+        // complete) are quiet: they change nothing it has to look at, and a look after each of them
+        // cost more reads than the step itself. A failure or retry it records is not quiet, so the
+        // group's other files in flight stop at once.
+        let commits = core.store.localCommits(includingQuiet: false)
         let waker = Task {
             for await _ in commits { continuation.yield(.tick) }
         }

@@ -7,20 +7,29 @@ import Darwin
 #endif
 
 extension TransferWorker {
+    /// Whether `file` (if any) was fsynced, on a file thread.
+    private func fsynced(_ file: OpenFile?) async -> Bool {
+        guard let file else { return false }
+        let fileSystem = fileSystem
+        return (try? await context.fileIO.run { () throws(QueueError) in try fileSystem.fsync(file) }) != nil
+    }
+
     /// A transfer failed: stop, wait for a retry, or fail the file, as the error says. Every store
     /// step waits out a busy or full database; this throws only when the engine stops meanwhile.
-    func handle(_ error: QueueError, sink: TransferSink?, file: OpenFile?) async throws(QueueError) {
+    /// Returns how the attempt ended.
+    @discardableResult
+    func handle(_ error: QueueError, sink: TransferSink?, file: OpenFile?) async throws(QueueError) -> TransferOutcome {
         let held = sink?.position.offset ?? 0
         if error == TransferSink.stopped {
             // Keep what is on disk: fsync it and hand the file back with that count. If the file
             // was cancelled — possibly before this worker created its temp file, after the cancel's
             // own clean-up ran — remove the temp file now rather than at the next open.
-            let synced = file.map { (try? fileSystem.fsync($0)) != nil } ?? false  // unsynced: the bytes are not committed (Durability 8)
+            let synced = await fsynced(file)  // unsynced: the bytes are not committed (Durability 8)
             let state = try await context.patiently("release") { () async throws(QueueError) -> FileState? in
                 try await context.ledger.release(claim.fileRowID, bytesDone: synced && sink != nil ? held : nil)
             }
             if state == .discarded { removeTemp() }
-            return
+            return .stopped
         }
         if error.isPassingStorageFailure {
             // The database, not the transfer, failed: wait and try again, whatever the no-progress
@@ -32,41 +41,43 @@ extension TransferWorker {
             _ = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
                 try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
             }
-            return
+            return .retry
         }
         if error.code == .validationFailed {
             try await discardProgress()
             if let file { try? fileSystem.truncate(file, to: 0) }  // progress is already discarded; recovery cuts the temp file again
-            try await settle(error)
+            let outcome = try await settle(error)
             if file != nil { removeTemp() }
-            return
+            return outcome
         }
         if let code = error.systemError, Self.noSpace.contains(code) {
             // Out of room (refused before the disk filled, or the disk filled): give the space back.
             try await discardProgress()
-            try await settle(error)
+            let outcome = try await settle(error)
             if file != nil { removeTemp() }
-            return
+            return outcome
         }
         // A network failure keeps the bytes received so far. A failed fsync is never retried
         // (DESIGN.md, Durability 7): the next attempt cuts the temp file back to the last checkpoint.
-        if error.code == .transfer, error.isTransient, let sink, let file, (try? fileSystem.fsync(file)) != nil {  // unsynced: no checkpoint
+        if error.code == .transfer, error.isTransient, let sink, let file, await fsynced(file) {  // unsynced: no checkpoint
             do throws(QueueError) {
                 try await sink.commit(bytes: nil, sync: false)
             } catch where error == TransferSink.stopped {
                 // cancelled or suspended meanwhile: settle finds the file no longer claimed
             }
         }
-        if try await settle(error), held == 0, file != nil {
+        let outcome = try await settle(error)
+        if outcome == .failed, held == 0, file != nil {
             removeTemp()  // failed for good with nothing in it (a 404, say): nothing to keep in the user's directory
         }
+        return outcome
     }
 
     /// Records a failure that needs no file clean-up: a transient one waits for a retry unless the
     /// group has made no progress for its no-progress timeout; anything else fails the file.
-    /// Returns whether the file failed for good.
-    @discardableResult
-    private func settle(_ error: QueueError) async throws(QueueError) -> Bool {
+    /// Returns `retry` if the file waits for one, `failed` if it failed for good, `stopped` if it
+    /// was no longer the engine's.
+    private func settle(_ error: QueueError) async throws(QueueError) -> TransferOutcome {
         if Self.isTransient(error) {
             let (progressAt, timeout, delay) = try await context.patiently("read progress") { () async throws(QueueError) in
                 try await context.ledger.lastProgress(ofGroup: claim.groupRowID)
@@ -79,13 +90,14 @@ extension TransferWorker {
                 let waiting = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
                     try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
                 }
-                if waiting { return false }
+                if waiting { return .retry }
             }
         }
         context.logger.info("file failed", metadata: ["file": "\(claim.local)", "error": "\(error.message)"])
-        return try await context.patiently("fail") { () async throws(QueueError) -> Bool in
+        let failed = try await context.patiently("fail") { () async throws(QueueError) -> Bool in
             try await context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
         }
+        return failed ? .failed : .stopped
     }
 
     /// Restarts the file from zero: its bytes proved bad, or are gone.

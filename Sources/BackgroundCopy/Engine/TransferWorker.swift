@@ -27,17 +27,21 @@ struct TransferWorker: Sendable {
     /// out (``StoragePatience``), and only an engine that stops meanwhile leaves the file
     /// `transferring` for the recovery of the next open or engine start.
     func run() async {
+        let observation = await context.observability?.start(claim, ledger: context.ledger)
+        var outcome = TransferOutcome.completed
         var file: OpenFile?
         var directory: OpenFile?
         var sink: TransferSink?
         var failure: QueueError?
         do throws(QueueError) {
-            let folder = try fileSystem.openDirectory(claim.local.parentDirectory)
+            let (fileSystem, parent) = (fileSystem, claim.local.parentDirectory)
+            let folder = try await context.fileIO.run { () throws(QueueError) in try fileSystem.openDirectory(parent) }
             directory = folder
             let (opened, offset) = try await openTemp(in: folder)
             file = opened
             let throttle = claim.priority == .foreground ? nil : self.throttle
-            let started = TransferSink(claim: claim, file: opened, offset: offset, context: context, throttle: throttle)
+            let started = TransferSink(claim: claim, file: opened, offset: offset, context: context, throttle: throttle,
+                                       observation: observation)
             sink = started
             let transport = try context.transport(for: claim.remote)
             let request = TransferRequest(remote: claim.remote, offset: offset, validator: offset > 0 ? claim.validator : nil,
@@ -55,38 +59,45 @@ struct TransferWorker: Sendable {
         }
         if let failure {
             do throws(QueueError) {
-                try await handle(failure, sink: sink, file: file)
+                outcome = try await handle(failure, sink: sink, file: file)
             } catch {
+                outcome = .stopped
                 context.logger.info("engine stopped before the failure was recorded; the next start recovers the file",
                                        metadata: ["file": "\(claim.local)", "error": "\(error)"])
             }
         }
         if let file { fileSystem.close(file) }
         if let directory { fileSystem.close(directory) }
+        observation?.finish(outcome, error: failure, bytes: sink?.position.offset ?? claim.bytesDone, received: sink?.received ?? 0)
     }
 
     /// Opens the temp file: an existing one is cut back to the committed bytes (anything after
     /// them was never acknowledged); a missing one is created, and committed bytes start over.
     /// A step that fails after the open closes the file: the caller gets no descriptor to close.
     private func openTemp(in directory: OpenFile) async throws(QueueError) -> (OpenFile, UInt64) {
-        let name = claim.tempPath.lastComponent
-        if let metadata = try fileSystem.metadata(of: claim.tempPath) {
-            let file = try fileSystem.open(name, in: directory, exclusive: false)
+        let (fileSystem, io, name, tempPath, bytesDone) = (fileSystem, context.fileIO, claim.tempPath.lastComponent, claim.tempPath, claim.bytesDone)
+        let existing = try await io.run { () throws(QueueError) -> (OpenFile, FileMetadata)? in
+            guard let metadata = try fileSystem.metadata(of: tempPath) else { return nil }
+            return (try fileSystem.open(name, in: directory, exclusive: false), metadata)
+        }
+        if let (file, metadata) = existing {
             return try await closing(file) { () async throws(QueueError) -> UInt64 in
-                guard metadata.size >= claim.bytesDone else {
+                guard metadata.size >= bytesDone else {
                     try await discardProgress()
-                    try fileSystem.truncate(file, to: 0)
+                    try await io.run { () throws(QueueError) in try fileSystem.truncate(file, to: 0) }
                     return 0
                 }
                 if Mutant.trustTempLength.isActive { return metadata.size }
-                if metadata.size > claim.bytesDone { try fileSystem.truncate(file, to: claim.bytesDone) }
-                return claim.bytesDone
+                if metadata.size > bytesDone {
+                    try await io.run { () throws(QueueError) in try fileSystem.truncate(file, to: bytesDone) }
+                }
+                return bytesDone
             }
         }
-        if claim.bytesDone > 0 { try await discardProgress() }
-        let file = try fileSystem.open(name, in: directory, exclusive: true)
+        if bytesDone > 0 { try await discardProgress() }
+        let file = try await io.run { () throws(QueueError) in try fileSystem.open(name, in: directory, exclusive: true) }
         return try await closing(file) { () async throws(QueueError) -> UInt64 in
-            try fileSystem.fsyncDirectory(directory)
+            try await io.run { () throws(QueueError) in try fileSystem.fsyncDirectory(directory) }
             return 0
         }
     }
@@ -105,31 +116,40 @@ struct TransferWorker: Sendable {
     /// Every byte is in: make it durable, check it, and move it into place.
     private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenFile) async throws(QueueError) {
         let (held, total, _) = sink.position
-        try fileSystem.fsync(file)
-        if let total, held != total {
-            throw QueueError(.transfer, "\(claim.remote) ended at \(held) of \(total) bytes", value: claim.remote, isTransient: true)
-        }
-        if let expected = claim.sha256 {
-            let actual = try digest(file, length: held)
-            guard actual == expected else {
-                throw QueueError(.validationFailed, "\(claim.local): SHA-256 is \(actual.hexString), expected \(expected.hexString)",
-                                 value: claim.remote)
+        let (fileSystem, io, worker) = (fileSystem, context.fileIO, self)
+        // Made durable and checked in one trip to a file thread; returns the SHA-256 if it is wrong.
+        let wrongDigest = try await io.run { () throws(QueueError) -> [UInt8]? in
+            try fileSystem.fsync(file)
+            if let total, held != total {
+                throw QueueError(.transfer, "\(worker.claim.remote) ended at \(held) of \(total) bytes", value: worker.claim.remote, isTransient: true)
             }
+            if let expected = worker.claim.sha256 {
+                let actual = try worker.digest(file, length: held)
+                guard actual == expected else { return actual }
+            }
+            // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
+            try fileSystem.setMode(file, FileMode.newFile)
+            return nil
         }
-        // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
-        try fileSystem.setMode(file, FileMode.newFile)
+        if let actual = wrongDigest, let expected = claim.sha256 {
+            throw QueueError(.validationFailed, "\(claim.local): SHA-256 is \(actual.hexString), expected \(expected.hexString)",
+                             value: claim.remote)
+        }
         let finalizing = try await context.patiently("finalize") { () async throws(QueueError) -> Bool in
             try await context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held)
         }
         guard finalizing else { throw TransferSink.stopped }
         if Mutant.completeBeforeRename.isActive { try await context.ledger.complete(claim.fileRowID) }
-        do throws(QueueError) {
-            try fileSystem.rename(claim.tempPath.lastComponent, to: claim.local.lastComponent, in: directory)
-        } catch {
-            // A cancel committed meanwhile may have finished the rename itself.
-            guard error.systemError == ENOENT, try fileSystem.kind(of: claim.local) == .regular else { throw error }
+        let (from, to, local) = (claim.tempPath.lastComponent, claim.local.lastComponent, claim.local)
+        try await io.run { () throws(QueueError) in
+            do throws(QueueError) {
+                try fileSystem.rename(from, to: to, in: directory)
+            } catch {
+                // A cancel committed meanwhile may have finished the rename itself.
+                guard error.systemError == ENOENT, try fileSystem.kind(of: local) == .regular else { throw error }
+            }
+            if !Mutant.skipRenameDirectoryFsync.isActive { try fileSystem.fsyncDirectory(directory) }
         }
-        if !Mutant.skipRenameDirectoryFsync.isActive { try fileSystem.fsyncDirectory(directory) }
         if Mutant.completeBeforeRename.isActive { return }
         // Renamed: from here on only `complete` may follow, however long the database needs.
         do throws(QueueError) {
@@ -140,7 +160,7 @@ struct TransferWorker: Sendable {
         context.logger.debug("file complete", metadata: ["file": "\(claim.local)", "bytes": "\(held)"])
     }
 
-    private func digest(_ file: OpenFile, length: UInt64) throws(QueueError) -> [UInt8] {
+    func digest(_ file: OpenFile, length: UInt64) throws(QueueError) -> [UInt8] {
         let reader = try fileSystem.openForReading(claim.tempPath)
         defer { fileSystem.close(reader) }
         var hasher = SHA256()

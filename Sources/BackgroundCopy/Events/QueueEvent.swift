@@ -14,7 +14,8 @@ public struct QueueEvent: Sendable, Hashable {
     public let fileIndex: Int?
     /// The group's state after the change.
     public let groupState: GroupState
-    /// A short detail: bytes done for progress, `retained N, discarded M` for cancels, the error message for errors.
+    /// A short detail: bytes done for progress, the local path for a completed file, `retained N,
+    /// discarded M` for cancels, the error message for errors.
     public let detail: String
     /// When the change was committed.
     public let date: Date

@@ -47,11 +47,4 @@ extension UUID {
     var bytes: [UInt8] {
         withUnsafeBytes(of: uuid) { Array($0) }
     }
-
-    init?(bytes: [UInt8]) {
-        guard bytes.count == 16 else { return nil }
-        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes) }
-        self.init(uuid: value)
-    }
 }

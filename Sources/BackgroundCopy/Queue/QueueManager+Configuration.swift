@@ -1,4 +1,6 @@
+import CoreMetrics
 import Foundation
+import Tracing
 
 extension QueueManager {
     /// How hard each commit works to survive power loss.
@@ -94,6 +96,18 @@ extension QueueManager {
         /// process group, SIGKILL 2 s later) and records it as timed out; 5 minutes by default.
         /// Commands run one at a time, so a hung one delays the next by at most this much.
         public var notifyCommandTimeout: Duration = .seconds(300)
+        /// Where the queue's metrics go (swift-metrics): counters, gauges and timers of the store's
+        /// commits and the engine's transfers (<doc:HostingTheEngine#Metrics-and-traces> lists them).
+        /// By default `MetricsSystem.factory`, read when the configuration is made: the backend the
+        /// host bootstrapped, or swift-metrics' no-op handler, in which case the queue resolves no
+        /// metric and reads no clock for one. Tests pass their own factory instead of bootstrapping.
+        public var metricsFactory: any MetricsFactory = MetricsSystem.factory
+        /// What records the engine's spans (swift-distributed-tracing): one per attempt at a file.
+        /// By default `InstrumentationSystem.tracer`, read when the configuration is made (a no-op
+        /// tracer unless the host bootstrapped one). Each span's parent is the `ServiceContext`
+        /// current when ``QueueManager/run()`` started, not the one of the `addFiles` call: files
+        /// may be added by another process, and the queue keeps no trace context in its rows.
+        public var tracer: any Tracer = InstrumentationSystem.tracer
 
         /// The default configuration.
         public init() {}

@@ -28,8 +28,10 @@ final class Store: Sendable {
     private static let readQueue = DispatchQueue(label: "BackgroundCopy.Readers", attributes: .concurrent)
 
     /// Opens the database at `path`, applies the connection settings and migrates the schema.
-    /// Nothing is written to a file before it is known to be a queue (or empty).
-    init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration, readers: Int = 4) throws(QueueError) {
+    /// Nothing is written to a file before it is known to be a queue (or empty). `metrics`, if any,
+    /// counts and times the writer's commits.
+    init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration, readers: Int = 4,
+         metrics: StoreMetrics? = nil) throws(QueueError) {
         let connection = try Connection(path: path, vfs: vfs)
         connection.setBusyTimeout(busyTimeout)
         try Migrator(connection: connection, path: path).checkOwnership()
@@ -47,7 +49,7 @@ final class Store: Sendable {
         self.readers = ReaderPool(capacity: readers, open: openReader)
         self.watcher = Mutex(watcher)
         self.notifier = notifier
-        self.writer = Writer(connection: connection, committed: notifier.publish)
+        self.writer = Writer(connection: connection, metrics: metrics, committed: notifier.publish)
     }
 
     /// Readers close first, the writer last: the last connection to close checkpoints the WAL
@@ -63,13 +65,16 @@ final class Store: Sendable {
 
     /// Runs `body` in the next batch transaction; returns once that batch's commit is durable.
     /// A `body` that throws leaves nothing behind; a failed commit throws to every call in it.
-    func write<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
-        try writer.write(body)
+    ///
+    /// A `quiet` write is one of the engine's own steps of a transfer: its commit wakes event streams
+    /// but not the engine (``localCommits(includingQuiet:)``).
+    func write<T: Sendable>(quiet: Bool = false, _ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
+        try writer.write(quiet: quiet, body)
     }
 
     /// The `async` form of ``write(_:)``: suspends, never blocks, while it waits for the writer.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws(QueueError) -> T) async throws(QueueError) -> T {
-        try await writer.write(body)
+    func write<T: Sendable>(quiet: Bool = false, _ body: @escaping @Sendable (Connection) throws(QueueError) -> T) async throws(QueueError) -> T {
+        try await writer.write(quiet: quiet, body)
     }
 
     // MARK: Reads
@@ -101,9 +106,10 @@ final class Store: Sendable {
         return ChangeStamp(dataVersion: version ?? "", localCommits: notifier.count)
     }
 
-    /// One element per commit made by this store (coalesced while nobody is taking them).
-    func localCommits() -> AsyncStream<Void> {
-        notifier.commits()
+    /// One element per commit made by this store (coalesced while nobody is taking them); without
+    /// `includingQuiet`, commits of only quiet writes (the engine's own steps) are left out.
+    func localCommits(includingQuiet: Bool = true) -> AsyncStream<Void> {
+        notifier.commits(includingQuiet: includingQuiet)
     }
 
     /// Returns the first stamp that differs from `stamp`: at once after a commit of this process,

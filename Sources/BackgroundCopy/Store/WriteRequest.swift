@@ -4,6 +4,8 @@
 /// batch holding it has committed (or failed). A caller learns its outcome only from `finish`, so it
 /// never returns before the commit holding its change is durable.
 protocol WriteWork: AnyObject, Sendable {
+    /// The engine's own step of a transfer: its commit does not wake the engine (``CommitNotifier``).
+    var quiet: Bool { get }
     /// Runs the body on the writer's connection; `false` if it threw (the error is kept for `finish`).
     func perform(_ db: Connection) -> Bool
     /// Delivers the outcome: the body's error if it threw, else `commitError` if the batch failed,
@@ -21,9 +23,12 @@ final class WriteRequest<T: Sendable>: WriteWork, @unchecked Sendable {
     private var body: ((Connection) throws(QueueError) -> T)?
     private var outcome: Result<T, QueueError>?
     private let deliver: @Sendable (Result<T, QueueError>) -> Void
+    let quiet: Bool
 
-    init(_ body: @escaping (Connection) throws(QueueError) -> T, deliver: @escaping @Sendable (Result<T, QueueError>) -> Void) {
+    init(_ body: @escaping (Connection) throws(QueueError) -> T, quiet: Bool = false,
+         deliver: @escaping @Sendable (Result<T, QueueError>) -> Void) {
         self.body = body
+        self.quiet = quiet
         self.deliver = deliver
     }
 

@@ -27,11 +27,12 @@ final class Writer: Sendable {
     nonisolated(unsafe) private let thread: Thread
 
     /// Starts the writer thread, which takes over `connection` (configured and migrated).
-    /// `committed` runs on the writer thread after every successful commit.
-    init(connection: Connection, committed: @escaping @Sendable () -> Void) {
+    /// `committed` runs after every successful commit that changed a row, told whether every write
+    /// in it was quiet; `metrics`, if any, counts and times the commits.
+    init(connection: Connection, metrics: StoreMetrics? = nil, committed: @escaping @Sendable (_ quiet: Bool) -> Void) {
         let queue = WriteQueue()
         self.queue = queue
-        let loop = WriterLoop(connection: connection, queue: queue, committed: committed)
+        let loop = WriterLoop(connection: connection, queue: queue, metrics: metrics, committed: committed)
         self.loop = loop
         let finished = finished
         let thread = Thread {
@@ -50,11 +51,11 @@ final class Writer: Sendable {
     }
 
     /// Runs `body` in the next batch and blocks until that batch has committed.
-    func write<T: Sendable>(_ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
+    func write<T: Sendable>(quiet: Bool = false, _ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
         let result = withoutActuallyEscaping(body) { escapable -> Result<T, QueueError> in
             let done = DispatchSemaphore(value: 0)
             let slot = ResultSlot<T>()
-            let request = WriteRequest(escapable) { result in
+            let request = WriteRequest(escapable, quiet: quiet) { result in
                 slot.value = result
                 done.signal()
             }
@@ -71,9 +72,9 @@ final class Writer: Sendable {
     }
 
     /// Runs `body` in the next batch, suspending (not blocking) until that batch has committed.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws(QueueError) -> T) async throws(QueueError) -> T {
+    func write<T: Sendable>(quiet: Bool = false, _ body: @escaping @Sendable (Connection) throws(QueueError) -> T) async throws(QueueError) -> T {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, QueueError>, Never>) in
-            queue.enqueue(WriteRequest(body) { continuation.resume(returning: $0) })
+            queue.enqueue(WriteRequest(body, quiet: quiet) { continuation.resume(returning: $0) })
         }
         return try result.get()
     }

@@ -5,12 +5,15 @@
 final class WriterLoop: @unchecked Sendable {
     private var connection: Connection?
     private let queue: WriteQueue
-    /// Called after each commit that changed a row.
-    private let committed: @Sendable () -> Void
+    /// Called after each commit that changed a row; told whether every write in it was quiet.
+    private let committed: @Sendable (_ quiet: Bool) -> Void
+    /// Commits, their latency and size; `nil` when no metrics backend is bootstrapped.
+    private let metrics: StoreMetrics?
 
-    init(connection: Connection, queue: WriteQueue, committed: @escaping @Sendable () -> Void) {
+    init(connection: Connection, queue: WriteQueue, metrics: StoreMetrics?, committed: @escaping @Sendable (_ quiet: Bool) -> Void) {
         self.connection = connection
         self.queue = queue
+        self.metrics = metrics
         self.committed = committed
     }
 
@@ -81,14 +84,19 @@ final class WriterLoop: @unchecked Sendable {
         if acknowledgedEarly {
             for work in performed { work.finish(nil) }
         }
+        let commitStart: ContinuousClock.Instant? = metrics == nil ? nil : clock.now
         do throws(QueueError) {
             try db.statement("COMMIT").run()
             db.releaseStatements()
         } catch {
+            metrics?.recordFailedCommit()
             abandon(acknowledgedEarly ? [] : performed, because: error, db)
             return
         }
-        if db.totalChanges != changesBefore { committed() }
+        // Recorded before the callers return, so a caller sees its own commit counted (a few
+        // handler calls beside the COMMIT's fsync).
+        if let metrics, let commitStart { metrics.recordCommit(calls: performed.count, duration: clock.now - commitStart) }
+        if db.totalChanges != changesBefore { committed(performed.allSatisfy(\.quiet)) }
         if !acknowledgedEarly {
             for work in performed { work.finish(nil) }
         }

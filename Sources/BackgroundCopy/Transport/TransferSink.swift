@@ -46,13 +46,17 @@ public final class TransferSink: Sendable {
     let file: OpenFile
     private let context: EngineContext
     private let throttle: Throttle?
+    /// The attempt's metrics and span, told of every buffer written.
+    private let observation: TransferObservation?
     private let state: Mutex<State>
 
-    init(claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?) {
+    init(claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?,
+         observation: TransferObservation? = nil) {
         self.claim = claim
         self.file = file
         self.context = context
         self.throttle = throttle
+        self.observation = observation
         self.state = Mutex(State(offset: offset, committed: offset, total: claim.bytesTotal,
                                  validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now))
     }
@@ -111,6 +115,7 @@ public final class TransferSink: Sendable {
             return end - state.committed >= context.settings.checkpointBytes
                 || state.lastCheckpoint.duration(to: .now) >= context.settings.checkpointInterval
         }
+        observation?.received(bytes.count)
         if due { try await commit(bytes: nil, sync: true) }
     }
 
@@ -152,7 +157,10 @@ public final class TransferSink: Sendable {
     /// restarts from zero each time does not hold off the no-progress timeout or the backoff. A
     /// database that is busy or full is waited out (``StoragePatience``).
     func commit(bytes: UInt64?, sync: Bool) async throws(QueueError) {
-        if sync && !Mutant.skipCheckpointFsync.isActive { try context.fileSystem.fsync(file) }
+        if sync && !Mutant.skipCheckpointFsync.isActive {
+            let (fileSystem, file) = (context.fileSystem, file)
+            try await context.fileIO.run { () throws(QueueError) in try fileSystem.fsync(file) }
+        }
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         let above = max(claim.bytesDone, context.restartMarks.mark(claim.fileRowID) ?? 0)
         let checkpointed = try await context.patiently("checkpoint") { () async throws(QueueError) -> Bool in

@@ -25,11 +25,15 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent"), help: "The most files transferred at once (default 4).")
     var maxConcurrent: Int?
 
+    @Option(name: .customLong("files-per-group"), help: "The most files of one group transferred at once; they still start in order (default 1).")
+    var filesPerGroup: Int?
+
     @Flag(help: "Print log lines even on a terminal.")
     var plain = false
 
     func validate() throws {
         if let maxConcurrent, maxConcurrent < 1 { throw ValidationError("--max-concurrent must be at least 1, not \(maxConcurrent)") }
+        if let filesPerGroup, filesPerGroup < 1 { throw ValidationError("--files-per-group must be at least 1, not \(filesPerGroup)") }
     }
 
     func run() async throws {
@@ -37,6 +41,7 @@ struct Run: AsyncParsableCommand {
         configuration.checkpointInterval = .seconds(1)
         configuration.backgroundBytesPerSecond = limit?.bytes
         if let maxConcurrent { configuration.maxConcurrentTransfers = maxConcurrent }
+        if let filesPerGroup { configuration.maxFilesPerGroup = filesPerGroup }
         let manager = try queue.open(configuration)
         var session = EngineSession(manager: manager, until: once ? .idle : .interrupted)
         if plain { session.bars = false }

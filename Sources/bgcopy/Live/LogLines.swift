@@ -63,7 +63,9 @@ struct LogLines {
         case .progress: return nil
         case .fileComplete:
             let index = event.fileIndex ?? 0
-            let local = event.jobID.flatMap { try? manager.group(event.groupID).job($0).file(at: index).local }
+            // The event names the path; only one recorded by an older version has to be looked up.
+            let local = event.detail.isEmpty
+                ? event.jobID.flatMap { try? manager.group(event.groupID).job($0).file(at: index).local } : event.detail
             return head("file done") + " file \(index)" + (local.map { " -> \($0)" } ?? "")
         case .jobComplete: return head("job done")
         case .groupComplete: return head("group done")

@@ -23,7 +23,7 @@ extension Connection {
             guard let kind = EventKind(rawValue: statement.text(1)), let group = statement.uuid(2) else { continue }
             events.append(QueueEvent(
                 sequence: statement.int64(0), kind: kind, groupID: GroupID(group),
-                jobID: statement.optionalBlob(3).flatMap(UUID.init(bytes:)).map(JobID.init),
+                jobID: statement.uuid(3).map(JobID.init),
                 fileIndex: statement.optionalInt64(4).map(Int.init),
                 groupState: GroupState(rawValue: statement.text(5)) ?? .error, detail: statement.text(6),
                 date: Date(timeIntervalSince1970: Double(statement.int64(7)) / 1000)))

@@ -25,8 +25,12 @@ extension TransferLedger {
 
     /// Transferring groups with no file in flight any more wait as `queued`.
     static func requeueIdleGroups(_ db: Connection) throws(QueueError) {
+        // Each query on a group state here also names the partial index's own term, `state IN
+        // ('queued', 'transferring')`: only a term written exactly as the index's lets SQLite use
+        // `groups_runnable` instead of walking every group.
         try db.statement("""
-            UPDATE groups SET state = 'queued' WHERE state = 'transferring' AND NOT EXISTS (
+            UPDATE groups SET state = 'queued'
+            WHERE state IN ('queued', 'transferring') AND state = 'transferring' AND NOT EXISTS (
                 SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                 WHERE j.group_id = groups.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing'))
             """).run()
@@ -47,7 +51,7 @@ extension TransferLedger {
         return { db throws(QueueError) in
             let statement = try db.statement("""
                 SELECT min(g.priority) FROM groups g
-                WHERE g.state = 'queued' AND g.priority > 0 AND (g.retry_at IS NULL OR g.retry_at <= ?)
+                WHERE g.state IN ('queued', 'transferring') AND g.state = 'queued' AND g.priority > 0 AND (g.retry_at IS NULL OR g.retry_at <= ?)
                   AND EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                               WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued')
                 """).bind(.integer(now))
@@ -141,7 +145,10 @@ extension TransferLedger {
 
     private func nextRetryStep() -> @Sendable (Connection) throws(QueueError) -> Int64? {
         return { db throws(QueueError) in
-            let statement = try db.statement("SELECT min(retry_at) FROM groups WHERE state = 'queued' AND retry_at IS NOT NULL")
+            let statement = try db.statement("""
+                SELECT min(retry_at) FROM groups
+                WHERE state IN ('queued', 'transferring') AND state = 'queued' AND retry_at IS NOT NULL
+                """)
             _ = try statement.step()
             return statement.optionalInt64(0)
         }

@@ -20,6 +20,9 @@ package struct Claim: Sendable, Equatable {
 /// The transfer engine's side of the store: every step of a file's transfer is one transaction,
 /// conditional on the file still being claimed, so a suspend or cancel committed by anyone in the
 /// meantime wins and the engine simply stops (DESIGN.md, Durability steps 1–3).
+///
+/// The steps of a transfer that goes well — claim, checkpoint, finalizing, complete — are quiet
+/// writes (``Store/write(quiet:_:)``): event streams hear their commits at once, the engine does not.
 package struct TransferLedger: Sendable {
     let core: QueueCore
 
@@ -40,12 +43,12 @@ package struct TransferLedger: Sendable {
     /// of every runnable group), and the redundant `f.state IN` term lets the first queued file come
     /// from `files_pending` instead of a walk past the job's finished files.
     package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) throws(QueueError) -> Claim? {
-        try core.store.write(claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
+        try core.store.write(quiet: true, claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
     }
 
     /// The `async` form of ``claimNextFile(filesPerGroup:foregroundOnly:alsoGroup:)``: suspends while the store works.
     package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) async throws(QueueError) -> Claim? {
-        try await core.store.write(claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
+        try await core.store.write(quiet: true, claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
     }
 
     private func claimNextFileStep(filesPerGroup: Int, foregroundOnly: Bool, alsoGroup: Int64?) -> @Sendable (Connection) throws(QueueError) -> Claim? {
@@ -64,7 +67,7 @@ package struct TransferLedger: Sendable {
                   AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
                 ORDER BY g.priority, g.id
                 """).bind(.integer(now), .integer(foregroundOnly ? 1 : 0), .optional(alsoGroup))
-            var choice: (group: Int64, uuid: [UInt8], file: Int64)?
+            var choice: (group: Int64, uuid: UUID?, file: Int64)?
             var idle: [Int64] = []
             while try candidates.step() {
                 let inFlight = candidates.int(2)
@@ -73,11 +76,11 @@ package struct TransferLedger: Sendable {
                     continue
                 }
                 guard inFlight < filesPerGroup else { continue }
-                choice = (candidates.int64(0), candidates.blob(1), file)
+                choice = (candidates.int64(0), candidates.uuid(1), file)
                 break
             }
             for group in idle { try GroupSettlement.complete(db, group, at: now) }
-            guard let choice, let uuid = UUID(bytes: choice.uuid) else { return nil }
+            guard let choice, let uuid = choice.uuid else { return nil }
             let local = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
             _ = try local.step()
             let temp = TransferLedger.tempPath(local: local.text(0), fileRowID: choice.file)
@@ -108,8 +111,21 @@ package struct TransferLedger: Sendable {
     /// from zero) count as progress: they reset the retry count and the no-progress clock.
     package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
                             progressAbove: UInt64 = 0) throws(QueueError) -> Bool {
+        try core.store.write(quiet: true, checkpointStep(fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
+                                                         validator: validator, progressAbove: progressAbove))
+    }
+
+    /// The `async` form of ``checkpoint(_:bytesDone:bytesTotal:validator:progressAbove:)``: suspends while the store works.
+    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+                            progressAbove: UInt64 = 0) async throws(QueueError) -> Bool {
+        try await core.store.write(quiet: true, checkpointStep(fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
+                                                               validator: validator, progressAbove: progressAbove))
+    }
+
+    private func checkpointStep(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+                                progressAbove: UInt64) -> @Sendable (Connection) throws(QueueError) -> Bool {
         let now = core.now()
-        return try core.store.write { db throws(QueueError) in
+        return { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
             let advanced = bytesDone > max(owner.bytesDone, progressAbove)
             try db.statement("""
@@ -130,12 +146,12 @@ package struct TransferLedger: Sendable {
 
     /// Records the intent to rename a verified temp file into place. `false` if no longer claimed.
     package func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) throws(QueueError) -> Bool {
-        try core.store.write(beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
+        try core.store.write(quiet: true, beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
     }
 
     /// The `async` form of ``beginFinalizing(_:bytesTotal:)``: suspends while the store works.
     package func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) async throws(QueueError) -> Bool {
-        try await core.store.write(beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
+        try await core.store.write(quiet: true, beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
     }
 
     private func beginFinalizingStep(_ fileRowID: Int64, bytesTotal: UInt64) -> @Sendable (Connection) throws(QueueError) -> Bool {
@@ -151,28 +167,28 @@ package struct TransferLedger: Sendable {
     /// (auto-suspended) when they have no file left — even if the group was suspended while the
     /// file was finalizing: a group with nothing left to transfer is complete, never waiting.
     package func complete(_ fileRowID: Int64) throws(QueueError) {
-        try core.store.write(completeStep(fileRowID))
+        try core.store.write(quiet: true, completeStep(fileRowID))
     }
 
     /// The `async` form of ``complete(_:)``: suspends while the store works.
     package func complete(_ fileRowID: Int64) async throws(QueueError) {
-        try await core.store.write(completeStep(fileRowID))
+        try await core.store.write(quiet: true, completeStep(fileRowID))
     }
 
     private func completeStep(_ fileRowID: Int64) -> @Sendable (Connection) throws(QueueError) -> Void {
         let now = core.now()
         return { db throws(QueueError) in
             let owner = try db.statement("""
-                SELECT j.group_id, f.job_id, f.position FROM files f JOIN jobs j ON j.id = f.job_id
+                SELECT j.group_id, f.job_id, f.position, f.local_path FROM files f JOIN jobs j ON j.id = f.job_id
                 WHERE f.id = ? AND f.state = 'finalizing'
                 """).bind(.integer(fileRowID))
             guard try owner.step() else {
                 throw QueueError(.invalidState, "file \(fileRowID) is not finalizing", value: "\(fileRowID)")
             }
-            let (group, job, index) = (owner.int64(0), owner.int64(1), owner.int(2))
+            let (group, job, index, local) = (owner.int64(0), owner.int64(1), owner.int(2), owner.text(3))
             try db.statement("UPDATE files SET state = 'complete', temp_path = NULL, completed_at = ? WHERE id = ?")
                 .bind(.integer(now), .integer(fileRowID)).run()
-            try EventLog.record(db, .fileComplete, group: group, job: job, fileIndex: index, state: .transferring, at: now)
+            try EventLog.record(db, .fileComplete, group: group, job: job, fileIndex: index, state: .transferring, detail: local, at: now)
             let jobLeft = try db.statement("SELECT EXISTS (SELECT 1 FROM files WHERE job_id = ? AND state IN \(StatusQuery.pendingStates))")
                 .bind(.integer(job))
             _ = try jobLeft.step()

@@ -1,4 +1,4 @@
--- BackgroundCopy schema, migration 5: completion hooks (BITS' SetNotifyCmdLine).
+-- BackgroundCopy schema, migration 6: completion hooks (BITS' SetNotifyCmdLine).
 
 -- The command a group runs after each of its groupComplete and groupError events that its notify
 -- flags let through: a JSON array of strings, the absolute program path first and its arguments
