@@ -12,9 +12,6 @@ struct EngineContext: Sendable {
     /// The running engine's metrics and spans; `nil` when the host set up neither, or for a
     /// worker driven directly.
     var observability: EngineObservability?
-    /// Where blocking file calls run: the running engine's file threads; inline for a worker
-    /// driven directly.
-    var fileIO: FileIO = .inline
     /// How far files whose source restarted from zero had come (what refetched bytes must pass).
     let restartMarks = RestartMarks()
 

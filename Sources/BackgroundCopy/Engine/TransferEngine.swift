@@ -29,9 +29,8 @@ struct TransferEngine: Sendable {
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
         let observability = EngineObservability(core.configuration)
-        var context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
+        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
                                     engineStop: EngineStop(), observability: observability)
-        context.fileIO = .threads
         let census = observability?.metrics.map { GroupCensus.start($0, ledger: context.ledger) }
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         let notifyCommands = NotifyCommandRunner(core: core).start()

@@ -7,13 +7,6 @@ import Darwin
 #endif
 
 extension TransferWorker {
-    /// Whether `file` (if any) was fsynced, on a file thread.
-    private func fsynced(_ file: OpenFile?) async -> Bool {
-        guard let file else { return false }
-        let fileSystem = fileSystem
-        return (try? await context.fileIO.run { () throws(QueueError) in try fileSystem.fsync(file) }) != nil
-    }
-
     /// A transfer failed: stop, wait for a retry, or fail the file, as the error says. Every store
     /// step waits out a busy or full database; this throws only when the engine stops meanwhile.
     /// Returns how the attempt ended.
@@ -24,7 +17,7 @@ extension TransferWorker {
             // Keep what is on disk: fsync it and hand the file back with that count. If the file
             // was cancelled — possibly before this worker created its temp file, after the cancel's
             // own clean-up ran — remove the temp file now rather than at the next open.
-            let synced = await fsynced(file)  // unsynced: the bytes are not committed (Durability 8)
+            let synced = file.map { (try? fileSystem.fsync($0)) != nil } ?? false  // unsynced: the bytes are not committed (Durability 8)
             let state = try await context.patiently("release") { () async throws(QueueError) -> FileState? in
                 try await context.ledger.release(claim.fileRowID, bytesDone: synced && sink != nil ? held : nil)
             }
@@ -59,7 +52,7 @@ extension TransferWorker {
         }
         // A network failure keeps the bytes received so far. A failed fsync is never retried
         // (DESIGN.md, Durability 7): the next attempt cuts the temp file back to the last checkpoint.
-        if error.code == .transfer, error.isTransient, let sink, let file, await fsynced(file) {  // unsynced: no checkpoint
+        if error.code == .transfer, error.isTransient, let sink, let file, (try? fileSystem.fsync(file)) != nil {  // unsynced: no checkpoint
             do throws(QueueError) {
                 try await sink.commit(bytes: nil, sync: false)
             } catch where error == TransferSink.stopped {

@@ -34,8 +34,7 @@ struct TransferWorker: Sendable {
         var sink: TransferSink?
         var failure: QueueError?
         do throws(QueueError) {
-            let (fileSystem, parent) = (fileSystem, claim.local.parentDirectory)
-            let folder = try await context.fileIO.run { () throws(QueueError) in try fileSystem.openDirectory(parent) }
+            let folder = try fileSystem.openDirectory(claim.local.parentDirectory)
             directory = folder
             let (opened, offset) = try await openTemp(in: folder)
             file = opened
@@ -75,29 +74,24 @@ struct TransferWorker: Sendable {
     /// them was never acknowledged); a missing one is created, and committed bytes start over.
     /// A step that fails after the open closes the file: the caller gets no descriptor to close.
     private func openTemp(in directory: OpenFile) async throws(QueueError) -> (OpenFile, UInt64) {
-        let (fileSystem, io, name, tempPath, bytesDone) = (fileSystem, context.fileIO, claim.tempPath.lastComponent, claim.tempPath, claim.bytesDone)
-        let existing = try await io.run { () throws(QueueError) -> (OpenFile, FileMetadata)? in
-            guard let metadata = try fileSystem.metadata(of: tempPath) else { return nil }
-            return (try fileSystem.open(name, in: directory, exclusive: false), metadata)
-        }
-        if let (file, metadata) = existing {
+        let name = claim.tempPath.lastComponent
+        if let metadata = try fileSystem.metadata(of: claim.tempPath) {
+            let file = try fileSystem.open(name, in: directory, exclusive: false)
             return try await closing(file) { () async throws(QueueError) -> UInt64 in
-                guard metadata.size >= bytesDone else {
+                guard metadata.size >= claim.bytesDone else {
                     try await discardProgress()
-                    try await io.run { () throws(QueueError) in try fileSystem.truncate(file, to: 0) }
+                    try fileSystem.truncate(file, to: 0)
                     return 0
                 }
                 if Mutant.trustTempLength.isActive { return metadata.size }
-                if metadata.size > bytesDone {
-                    try await io.run { () throws(QueueError) in try fileSystem.truncate(file, to: bytesDone) }
-                }
-                return bytesDone
+                if metadata.size > claim.bytesDone { try fileSystem.truncate(file, to: claim.bytesDone) }
+                return claim.bytesDone
             }
         }
-        if bytesDone > 0 { try await discardProgress() }
-        let file = try await io.run { () throws(QueueError) in try fileSystem.open(name, in: directory, exclusive: true) }
+        if claim.bytesDone > 0 { try await discardProgress() }
+        let file = try fileSystem.open(name, in: directory, exclusive: true)
         return try await closing(file) { () async throws(QueueError) -> UInt64 in
-            try await io.run { () throws(QueueError) in try fileSystem.fsyncDirectory(directory) }
+            try fileSystem.fsyncDirectory(directory)
             return 0
         }
     }
@@ -116,40 +110,31 @@ struct TransferWorker: Sendable {
     /// Every byte is in: make it durable, check it, and move it into place.
     private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenFile) async throws(QueueError) {
         let (held, total, _) = sink.position
-        let (fileSystem, io, worker) = (fileSystem, context.fileIO, self)
-        // Made durable and checked in one trip to a file thread; returns the SHA-256 if it is wrong.
-        let wrongDigest = try await io.run { () throws(QueueError) -> [UInt8]? in
-            try fileSystem.fsync(file)
-            if let total, held != total {
-                throw QueueError(.transfer, "\(worker.claim.remote) ended at \(held) of \(total) bytes", value: worker.claim.remote, isTransient: true)
-            }
-            if let expected = worker.claim.sha256 {
-                let actual = try worker.digest(file, length: held)
-                guard actual == expected else { return actual }
-            }
-            // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
-            try fileSystem.setMode(file, FileMode.newFile)
-            return nil
+        try fileSystem.fsync(file)
+        if let total, held != total {
+            throw QueueError(.transfer, "\(claim.remote) ended at \(held) of \(total) bytes", value: claim.remote, isTransient: true)
         }
-        if let actual = wrongDigest, let expected = claim.sha256 {
-            throw QueueError(.validationFailed, "\(claim.local): SHA-256 is \(actual.hexString), expected \(expected.hexString)",
-                             value: claim.remote)
+        if let expected = claim.sha256 {
+            let actual = try digest(file, length: held)
+            guard actual == expected else {
+                throw QueueError(.validationFailed, "\(claim.local): SHA-256 is \(actual.hexString), expected \(expected.hexString)",
+                                 value: claim.remote)
+            }
         }
+        // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
+        try fileSystem.setMode(file, FileMode.newFile)
         let finalizing = try await context.patiently("finalize") { () async throws(QueueError) -> Bool in
             try await context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held)
         }
         guard finalizing else { throw TransferSink.stopped }
         if Mutant.completeBeforeRename.isActive { try await context.ledger.complete(claim.fileRowID) }
-        let (from, to, local) = (claim.tempPath.lastComponent, claim.local.lastComponent, claim.local)
-        try await io.run { () throws(QueueError) in
-            do throws(QueueError) {
-                try fileSystem.rename(from, to: to, in: directory)
-            } catch {
-                // A cancel committed meanwhile may have finished the rename itself.
-                guard error.systemError == ENOENT, try fileSystem.kind(of: local) == .regular else { throw error }
-            }
-            if !Mutant.skipRenameDirectoryFsync.isActive { try fileSystem.fsyncDirectory(directory) }
+        do throws(QueueError) {
+            try fileSystem.rename(claim.tempPath.lastComponent, to: claim.local.lastComponent, in: directory)
+        } catch {
+            // A cancel committed meanwhile may have finished the rename itself.
+            guard error.systemError == ENOENT, try fileSystem.kind(of: claim.local) == .regular else { throw error }
         }
+        if !Mutant.skipRenameDirectoryFsync.isActive { try fileSystem.fsyncDirectory(directory) }
         if Mutant.completeBeforeRename.isActive { return }
         // Renamed: from here on only `complete` may follow, however long the database needs.
         do throws(QueueError) {
@@ -160,7 +145,7 @@ struct TransferWorker: Sendable {
         context.logger.debug("file complete", metadata: ["file": "\(claim.local)", "bytes": "\(held)"])
     }
 
-    func digest(_ file: OpenFile, length: UInt64) throws(QueueError) -> [UInt8] {
+    private func digest(_ file: OpenFile, length: UInt64) throws(QueueError) -> [UInt8] {
         let reader = try fileSystem.openForReading(claim.tempPath)
         defer { fileSystem.close(reader) }
         var hasher = SHA256()
