@@ -30,7 +30,7 @@ struct GroupCensus: Sendable {
 
     private static func take(_ metrics: EngineMetrics, _ ledger: TransferLedger) async {
         // A database failure skips one sample; the gauges keep their last values until the next.
-        guard let census = try? await ledger.groupCensus() else { return }
+        guard let census = try? await ledger.groupCensus() else { return }  // a failed read skips one sample (above)
         metrics.record(census: census)
     }
 }

@@ -56,7 +56,7 @@ struct NotifyCommandRunner: Sendable {
                 if failures == 1 || failures.isMultiple(of: 20) {
                     core.logger.info("database failure in the notify command runner, will try again", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: StoragePatience.wait(after: failures - 1))
+                try? await Task.sleep(for: StoragePatience.wait(after: failures - 1))  // cancelled only when the runner stops; the loop checks that
             }
         }
     }

@@ -99,7 +99,7 @@ final class NotifyProcess: Sendable {
         guard first else { return }
         signal(SIGTERM)
         Task {
-            try? await Task.sleep(for: grace)
+            try? await Task.sleep(for: grace)  // never cancelled: the SIGKILL must follow the grace period
             self.signal(SIGKILL)
         }
     }

@@ -22,7 +22,7 @@ struct EngineObservability: Sendable {
         var span: (any Span)?
         if let tracing {
             // Only the span needs the file's place; a database failure costs the span those attributes, nothing more.
-            let placement = try? await ledger.placement(of: claim.fileRowID)
+            let placement = try? await ledger.placement(of: claim.fileRowID)  // a failed read costs the span two attributes (above)
             span = tracing.start(claim, placement: placement ?? nil)
         }
         return TransferObservation(metrics: metrics, span: span)

@@ -36,13 +36,13 @@ public struct NotifyCommand: Sendable, Hashable, Codable {
 extension NotifyCommand {
     /// The stored form: a JSON array of strings, the program first.
     var stored: String {
-        let data = (try? JSONEncoder().encode(argv)) ?? Data("[]".utf8)
+        let data = (try? JSONEncoder().encode(argv)) ?? Data("[]".utf8)  // encoding an array of strings cannot fail
         return String(decoding: data, as: UTF8.self)
     }
 
     /// The command a stored JSON array describes; `nil` for anything else.
     init?(stored: String) {
-        guard let argv = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)), let program = argv.first else {
+        guard let argv = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)), let program = argv.first else {  // not our JSON: no command, as documented
             return nil
         }
         self.init(program: program, arguments: Array(argv.dropFirst()))
