@@ -114,6 +114,42 @@ struct GroupCommitTests {
         let after = try await waiter.value
         #expect(after != before)
     }
+
+    @Test func aWaitThatPolledWithoutAChangeStillWakesAtTheNextCommit() async throws {
+        let scratch = Scratch()
+        let manager = try scratch.open()
+        let store = manager.core.store
+        let before = try store.changeStamp()
+        // Several poll intervals pass with nothing committed before the commit comes.
+        let waiter = Task { try await store.waitForChange(since: before, pollInterval: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        try await manager.createGroup(properties: GroupProperties(displayName: "late"))
+        let after = try await waiter.value
+        #expect(after != before)
+        #expect(after == (try store.changeStamp()))
+    }
+
+    @Test func anIdleChangeWaitWakesOncePerPollIntervalNotContinuously() async {
+        let notifier = CommitNotifier()
+        var wakeups = notifier.wakeups(every: .milliseconds(50)).makeAsyncIterator()
+        let start = ContinuousClock.now
+        var count = 0
+        while ContinuousClock.now - start < .milliseconds(500), await wakeups.next() != nil { count += 1 }
+        // At most one wake-up per 50 ms in 500 ms (a loaded machine only makes it fewer); a wait
+        // whose commit stream had ended returned at once, thousands of times.
+        #expect(count >= 1 && count <= 11, "\(count) wake-ups in 500 ms")
+    }
+
+    @Test func aChangeWaitEndsWithAnErrorWhenItsTaskIsCancelled() async throws {
+        let scratch = Scratch()
+        let manager = try scratch.open()
+        let store = manager.core.store
+        let before = try store.changeStamp()
+        let waiter = Task { try await store.waitForChange(since: before, pollInterval: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        await #expect(throws: QueueError.self) { try await waiter.value }
+    }
 }
 
 /// Another connection holding the write lock (`BEGIN IMMEDIATE` plus a write) until released,

@@ -47,6 +47,30 @@ final class CommitNotifier: Sendable {
         return stream
     }
 
+    /// A stream with one element per commit (quiet ones too) and one every `interval`, coalesced
+    /// while nobody is taking them: what a wait for other processes' commits, which only polling
+    /// finds, iterates. It ends when its consumer stops iterating, or the store closes.
+    ///
+    /// One stream for both, iterated by one iterator: racing a fresh iterator of ``commits(includingQuiet:)``
+    /// against a sleep cancels that iterator when the sleep wins, and cancelling an `AsyncStream`'s
+    /// iterator ends the stream — every wait after the first timeout then returned at once.
+    func wakeups(every interval: Duration) -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        listeners.withLock { $0[id] = Listener(continuation: continuation, includingQuiet: true) }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)  // cancelled only when the stream ends; the loop checks that
+                continuation.yield()
+            }
+        }
+        continuation.onTermination = { [weak self] _ in
+            ticker.cancel()
+            _ = self?.listeners.withLock { $0.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
     /// Ends every stream (the store is closing).
     func finish() {
         let all = listeners.withLock { listeners in

@@ -114,26 +114,17 @@ final class Store: Sendable {
 
     /// Returns the first stamp that differs from `stamp`: at once after a commit of this process,
     /// within `pollInterval` after another process's.
+    /// - Throws: `invalidState` if the calling task is cancelled or the store closes meanwhile;
+    ///   `storage` if the database fails.
     func waitForChange(since stamp: ChangeStamp, pollInterval: Duration) async throws(QueueError) -> ChangeStamp {
-        let commits = localCommits()
+        var wakeups = notifier.wakeups(every: pollInterval).makeAsyncIterator()
         while true {
             let now = try changeStamp()
             if now != stamp { return now }
             guard !Task.isCancelled else { throw QueueError(.invalidState, "waiting for a change was cancelled") }
-            await Store.firstOf(commits, orSleep: pollInterval)
-        }
-    }
-
-    /// Waits until `commits` has an element or `interval` has passed, whichever comes first.
-    private static func firstOf(_ commits: AsyncStream<Void>, orSleep interval: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                var iterator = commits.makeAsyncIterator()
-                _ = await iterator.next()
+            guard await wakeups.next() != nil || Task.isCancelled else {
+                throw QueueError(.invalidState, "the queue at \(path) closed while waiting for a change", value: path)
             }
-            group.addTask { try? await Task.sleep(for: interval) }  // cancelled when a commit came first: that is the point
-            _ = await group.next()
-            group.cancelAll()
         }
     }
 
