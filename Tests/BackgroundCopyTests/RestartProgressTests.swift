@@ -44,4 +44,31 @@ struct RestartProgressTests {
         let progress = try query(scratch.database, "SELECT count(*) FROM events WHERE kind = 'progress'")
         #expect(progress == [["1"]], "only the first 6,000 bytes were progress")
     }
+
+    @Test func theRetryAfterATryThatMadeProgressWaitsTheFirstBackoffStepAgain() async throws {
+        let scratch = Scratch()
+        let manager = try scratch.open()
+        let group = try await manager.createGroup(properties: GroupProperties(displayName: "backoff"))
+        try await group.createJob().addFiles([FileSpec(remote: "http://127.0.0.1:9/backoff.bin", local: scratch.path("backoff.bin"))])
+        try await group.resume()
+        let ledger = TransferLedger(core: manager.core)
+        let dropped = QueueError(.transfer, "connection dropped", isTransient: true)
+        // Three tries with nothing new: the count grows (each waits nothing, so the next claim comes at once).
+        let counts = Mutex<[Int]>([])
+        for _ in 1...3 {
+            let claim = try #require(try await ledger.claimNextFile())
+            let wait = try await ledger.retryLater(claim.fileRowID, error: dropped) { retries in
+                counts.withLock { $0.append(retries) }
+                return .zero
+            }
+            #expect(wait == .zero)
+        }
+        #expect(counts.withLock { $0 } == [1, 2, 3])
+        let claim = try #require(try await ledger.claimNextFile())
+        #expect(claim.retries == 3)
+        #expect(try await ledger.checkpoint(claim.fileRowID, bytesDone: 1_000, bytesTotal: nil, validator: nil), "this try made progress")
+        let wait = try await ledger.retryLater(claim.fileRowID, error: dropped) { .seconds($0) }
+        #expect(wait == .seconds(1), "the backoff starts over with the count, not from the count the try was claimed with")
+        #expect(try await group.status().lastError?.retries == 1)
+    }
 }

@@ -27,12 +27,14 @@ extension TransferWorker {
         if error.isPassingStorageFailure {
             // The database, not the transfer, failed: wait and try again, whatever the no-progress
             // timeout says. What was written beyond the last checkpoint is cut off next time.
-            let wait = context.retryDelay(groupDelayMilliseconds: 0, retries: claim.retries + 1, serverAsked: nil)
-            context.logger.info("database failure during a transfer, will retry",
-                                   metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
-            let now = context.core.now()
-            _ = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
-                try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
+            let wait = try await context.patiently("retry later") { () async throws(QueueError) -> Duration? in
+                try await context.ledger.retryLater(claim.fileRowID, error: error) { retries in
+                    context.retryDelay(groupDelayMilliseconds: 0, retries: retries, serverAsked: nil)
+                }
+            }
+            if let wait {
+                context.logger.info("database failure during a transfer, will retry",
+                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
             }
             return .retry
         }
@@ -77,13 +79,16 @@ extension TransferWorker {
             }
             let now = context.core.now()
             if timeout > 0, now - (progressAt ?? now) < timeout {
-                let wait = context.retryDelay(groupDelayMilliseconds: delay, retries: claim.retries + 1, serverAsked: error.retryAfter)
-                context.logger.info("transient failure, will retry",
-                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error.message)"])
-                let waiting = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
-                    try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
+                let waited = try await context.patiently("retry later") { () async throws(QueueError) -> Duration? in
+                    try await context.ledger.retryLater(claim.fileRowID, error: error) { retries in
+                        context.retryDelay(groupDelayMilliseconds: delay, retries: retries, serverAsked: error.retryAfter)
+                    }
                 }
-                if waiting { return .retry }
+                if let waited {
+                    context.logger.info("transient failure, will retry",
+                                        metadata: ["file": "\(claim.local)", "in": "\(waited)", "error": "\(error.message)"])
+                    return .retry
+                }
             }
         }
         context.logger.info("file failed", metadata: ["file": "\(claim.local)", "error": "\(error.message)"])

@@ -60,26 +60,28 @@ extension TransferLedger {
         }
     }
 
-    /// After a transient failure: the file waits, queued with its committed bytes; its group is
-    /// queued again until `retryAt`, its last error recorded. If the group was suspended meanwhile
-    /// it stays suspended. Returns `false` if the file was no longer claimed.
-    func retryLater(_ fileRowID: Int64, error: QueueError, retryAt: Int64) throws(QueueError) -> Bool {
-        try core.store.write(retryLaterStep(fileRowID, error: error, retryAt: retryAt))
+    /// After a transient failure: the file waits, queued with its committed bytes, its retry count
+    /// one higher; its group is queued again until `wait(retries)` from now, its last error
+    /// recorded. If the group was suspended meanwhile it stays suspended. Returns the wait, or `nil`
+    /// if the file was no longer claimed.
+    ///
+    /// The wait is worked out from the count as committed, not as claimed: a try that made progress
+    /// reset the count to 0, and the backoff starts over with it.
+    func retryLater(_ fileRowID: Int64, error: QueueError,
+                    wait: @escaping @Sendable (_ retries: Int) -> Duration) async throws(QueueError) -> Duration? {
+        try await core.store.write(retryLaterStep(fileRowID, error: error, wait: wait))
     }
 
-    /// The `async` form of ``retryLater(_:error:retryAt:)``: suspends while the store works.
-    func retryLater(_ fileRowID: Int64, error: QueueError, retryAt: Int64) async throws(QueueError) -> Bool {
-        try await core.store.write(retryLaterStep(fileRowID, error: error, retryAt: retryAt))
-    }
-
-    private func retryLaterStep(_ fileRowID: Int64, error: QueueError, retryAt: Int64) -> @Sendable (Connection) throws(QueueError) -> Bool {
+    private func retryLaterStep(_ fileRowID: Int64, error: QueueError,
+                                wait: @escaping @Sendable (Int) -> Duration) -> @Sendable (Connection) throws(QueueError) -> Duration? {
         let now = core.now()
         return { db throws(QueueError) in
             let owner = try db.statement("""
                 SELECT j.group_id, f.retries FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.id = ? AND f.state = 'transferring'
                 """).bind(.integer(fileRowID))
-            guard try owner.step() else { return false }
+            guard try owner.step() else { return nil }
             let (group, retries) = (owner.int64(0), owner.int(1) + 1)
+            let delay = wait(retries)
             try db.statement("UPDATE files SET state = 'queued', retries = ? WHERE id = ?")
                 .bind(.int(retries), .integer(fileRowID)).run()
             try db.statement("""
@@ -88,11 +90,11 @@ extension TransferLedger {
                        last_error_retries = ?, last_error_file_id = ?
                 WHERE id = ?
                 """)
-                .bind(.integer(retryAt), .integer(now), .text(error.code.description), .text(error.message),
+                .bind(.integer(now + delay.milliseconds), .integer(now), .text(error.code.description), .text(error.message),
                       .optional(error.systemError.map(Int64.init)), .optional(error.httpStatus.map(Int64.init)),
                       .int(retries), .integer(fileRowID), .integer(group))
                 .run()
-            return true
+            return delay
         }
     }
 
