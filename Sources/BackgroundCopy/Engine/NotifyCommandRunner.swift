@@ -85,7 +85,7 @@ struct NotifyCommandRunner: Sendable {
             core.logger.info("notify command failed", metadata: metadata)
         }
         let now = core.now()
-        try await StoragePatience.run("record a notify command", logger: core.logger) { () throws(QueueError) in
+        _ = try await StoragePatience.run("record a notify command", logger: core.logger) { () async throws(QueueError) in
             try await core.store.write { db throws(QueueError) in try db.finishNotifyRun(run.sequence, detail: detail, at: now) }
         }
     }
