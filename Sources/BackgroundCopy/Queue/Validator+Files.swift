@@ -56,6 +56,7 @@ extension Validator {
             let allowed = configuration.allowedSchemes.sorted().joined(separator: ", ")
             throw .invalidArgument("scheme \(scheme) is not allowed (allowed: \(allowed))", value: remote)
         }
+        if scheme == "http" || scheme == "https", Self.isPlainHTTP(remote) { return }
         guard let components = URLComponents(string: remote) else {
             throw .invalidArgument("remote name \(remote) is not a valid URL", value: remote)
         }
