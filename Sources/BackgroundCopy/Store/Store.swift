@@ -20,7 +20,6 @@ struct ChangeStamp: Sendable, Equatable {
 final class Store: Sendable {
     let path: String
     private let writer: Writer
-    private let checkpointer: Checkpointer
     private let readers: ReaderPool
     /// A connection of its own for `PRAGMA data_version`, which changes when any other connection
     /// — this store's writer or another process — commits.
@@ -45,24 +44,19 @@ final class Store: Sendable {
             return reader
         }
         let watcher = try openReader()
-        let checkpointer = try Checkpointer.start(path: path, vfs: vfs, synchronous: Store.synchronous(durability))
-        checkpointer.watch(connection)
         let notifier = CommitNotifier()
         self.path = path
-        self.checkpointer = checkpointer
         self.readers = ReaderPool(capacity: readers, open: openReader)
         self.watcher = Mutex(watcher)
         self.notifier = notifier
         self.writer = Writer(connection: connection, metrics: metrics, committed: notifier.publish)
     }
 
-    /// Readers and the checkpointer close first, the writer last: the last connection to close
-    /// checkpoints the WAL into the database and removes it, which only a connection that may
-    /// write can do.
+    /// Readers close first, the writer last: the last connection to close checkpoints the WAL
+    /// into the database and removes it, which only a connection that may write can do.
     deinit {
         readers.close()
         watcher.withLock { $0 = nil }
-        checkpointer.close()
         writer.close()
         notifier.finish()
     }
