@@ -30,7 +30,7 @@ extension TransferWorker {
             let wait = context.retryDelay(groupDelayMilliseconds: 0, retries: claim.retries + 1, serverAsked: nil)
             context.logger.info("database failure during a transfer, will retry",
                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
-            let now = context.core.now()
+            let now = context.now()
             _ = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
                 try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
             }
@@ -75,7 +75,7 @@ extension TransferWorker {
             let (progressAt, timeout, delay) = try await context.patiently("read progress") { () async throws(QueueError) in
                 try await context.ledger.lastProgress(ofGroup: claim.groupRowID)
             }
-            let now = context.core.now()
+            let now = context.now()
             if timeout > 0, now - (progressAt ?? now) < timeout {
                 let wait = context.retryDelay(groupDelayMilliseconds: delay, retries: claim.retries + 1, serverAsked: error.retryAfter)
                 context.logger.info("transient failure, will retry",
@@ -99,7 +99,7 @@ extension TransferWorker {
     }
 
     private func removeTemp() {
-        Reconciler(core: context.core).removeFailedTemp(fileRowID: claim.fileRowID, tempPath: claim.tempPath, localPath: claim.local)
+        TempFiles(fileSystem: fileSystem, logger: context.logger).removeFailedTemp(fileRowID: claim.fileRowID, tempPath: claim.tempPath, localPath: claim.local)
     }
 
     /// `errno` values that mean the file system has no room for the file.

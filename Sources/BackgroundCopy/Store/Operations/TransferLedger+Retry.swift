@@ -42,7 +42,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``bestWaitingBackgroundPriority()``: suspends while the store works.
-    func bestWaitingBackgroundPriority() async throws(QueueError) -> Priority? {
+    package func bestWaitingBackgroundPriority() async throws(QueueError) -> Priority? {
         try await core.store.read(bestWaitingBackgroundPriorityStep())
     }
 
@@ -68,7 +68,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``retryLater(_:error:retryAt:)``: suspends while the store works.
-    func retryLater(_ fileRowID: Int64, error: QueueError, retryAt: Int64) async throws(QueueError) -> Bool {
+    package func retryLater(_ fileRowID: Int64, error: QueueError, retryAt: Int64) async throws(QueueError) -> Bool {
         try await core.store.write(retryLaterStep(fileRowID, error: error, retryAt: retryAt))
     }
 
@@ -102,7 +102,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``lastProgress(ofGroup:)``: suspends while the store works.
-    func lastProgress(ofGroup groupRowID: Int64) async throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
+    package func lastProgress(ofGroup groupRowID: Int64) async throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
         try await core.store.read(lastProgressStep(ofGroup: groupRowID))
     }
 
@@ -122,7 +122,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``discardProgress(_:)``: suspends while the store works.
-    func discardProgress(_ fileRowID: Int64) async throws(QueueError) {
+    package func discardProgress(_ fileRowID: Int64) async throws(QueueError) {
         try await core.store.write(discardProgressStep(fileRowID))
     }
 
@@ -139,7 +139,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``nextRetry()``: suspends while the store works.
-    func nextRetry() async throws(QueueError) -> Int64? {
+    package func nextRetry() async throws(QueueError) -> Int64? {
         try await core.store.read(nextRetryStep())
     }
 
@@ -162,7 +162,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``stale(_:)``: suspends while the store works.
-    func stale(_ fileRowIDs: [Int64]) async throws(QueueError) -> [Int64] {
+    package func stale(_ fileRowIDs: [Int64]) async throws(QueueError) -> [Int64] {
         guard !fileRowIDs.isEmpty else { return [] }
         return try await core.store.read(staleStep(fileRowIDs))
     }
