@@ -8,7 +8,7 @@ extension PostgresEngineLedger {
         guard let token = token(fileRowID) else { return false }
         let now = leases.now()
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
-        let failed = try await store.transaction { db throws(QueueError) -> Bool in
+        let failed = try await transaction { db throws(QueueError) -> Bool in
             let rows = try await db.run("""
                 UPDATE files f SET state = 'error', lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 FROM jobs j WHERE f.id = \(fileRowID) AND \(unescaped: fence) AND f.state = 'transferring' AND j.id = f.job_id
@@ -37,7 +37,7 @@ extension PostgresEngineLedger {
         guard let token = token(fileRowID) else { return false }
         let now = leases.now()
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
-        let waiting = try await store.transaction { db throws(QueueError) -> Bool in
+        let waiting = try await transaction { db throws(QueueError) -> Bool in
             let rows = try await db.run("""
                 UPDATE files f SET state = 'queued', retries = f.retries + 1, lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 FROM jobs j WHERE f.id = \(fileRowID) AND \(unescaped: fence) AND f.state = 'transferring' AND j.id = f.job_id
@@ -67,7 +67,7 @@ extension PostgresEngineLedger {
         let token = token(fileRowID) ?? -1
         let done = bytesDone.map(Int64.init)
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
-        let state = try await store.transaction { db throws(QueueError) -> FileState? in
+        let state = try await transaction { db throws(QueueError) -> FileState? in
             let released = try await db.run("""
                 UPDATE files f SET state = 'queued', bytes_done = coalesce(\(done), f.bytes_done),
                        lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
@@ -95,7 +95,7 @@ extension PostgresEngineLedger {
         guard !fileRowIDs.isEmpty else { return [] }
         let tokens = fileRowIDs.map { token($0) ?? -1 }
         let fence = PostgresLeaseLedger.fence("f", "t.token")
-        return try await store.transaction { db throws(QueueError) -> [Int64] in
+        return try await transaction { db throws(QueueError) -> [Int64] in
             let rows = try await db.run("""
                 SELECT t.id FROM unnest(\(fileRowIDs)::bigint[], \(tokens)::bigint[]) AS t(id, token)
                 LEFT JOIN files f ON f.id = t.id LEFT JOIN jobs j ON j.id = f.job_id LEFT JOIN groups g ON g.id = j.group_id
@@ -109,14 +109,14 @@ extension PostgresEngineLedger {
     }
 
     package func nextRetry() async throws(QueueError) -> Int64? {
-        try await store.transaction { db throws(QueueError) -> Int64? in
+        try await transaction { db throws(QueueError) -> Int64? in
             let rows = try await db.run("SELECT min(retry_at) FROM groups WHERE state = 'queued' AND retry_at IS NOT NULL", logger: logger)
             return try rows.first?.value(Int64?.self) ?? nil
         }
     }
 
     package func lastProgress(ofGroup groupRowID: Int64) async throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
-        try await store.transaction { db throws(QueueError) in
+        try await transaction { db throws(QueueError) in
             let rows = try await db.run("""
                 SELECT progress_at, no_progress_timeout_ms, retry_delay_ms FROM groups WHERE id = \(groupRowID)
                 """, logger: logger)
@@ -129,14 +129,14 @@ extension PostgresEngineLedger {
     package func discardProgress(_ fileRowID: Int64) async throws(QueueError) {
         guard let token = token(fileRowID) else { return }
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
-        try await store.transaction { db throws(QueueError) in
+        try await transaction { db throws(QueueError) in
             try await db.run("UPDATE files f SET bytes_done = 0, validator = NULL WHERE f.id = \(fileRowID) AND \(unescaped: fence)", logger: logger)
         }
     }
 
     package func bestWaitingBackgroundPriority() async throws(QueueError) -> Priority? {
         let now = leases.now()
-        return try await store.transaction { db throws(QueueError) -> Priority? in
+        return try await transaction { db throws(QueueError) -> Priority? in
             let rows = try await db.run("""
                 SELECT min(g.priority)::bigint FROM groups g
                 WHERE g.state = 'queued' AND g.priority > 0 AND (g.retry_at IS NULL OR g.retry_at <= \(now))
@@ -148,7 +148,7 @@ extension PostgresEngineLedger {
     }
 
     package func placement(of fileRowID: Int64) async throws(QueueError) -> FilePlacement? {
-        try await store.transaction { db throws(QueueError) -> FilePlacement? in
+        try await transaction { db throws(QueueError) -> FilePlacement? in
             let rows = try await db.run("""
                 SELECT j.uuid, f.position::bigint,
                        (SELECT count(*) FROM jobs o WHERE o.group_id = j.group_id AND o.state = 'active' AND o.id < j.id)
@@ -161,7 +161,7 @@ extension PostgresEngineLedger {
     }
 
     package func groupCensus() async throws(QueueError) -> [GroupState: Int] {
-        try await store.transaction { db throws(QueueError) -> [GroupState: Int] in
+        try await transaction { db throws(QueueError) -> [GroupState: Int] in
             let rows = try await db.run("SELECT state, count(*) FROM groups WHERE state <> 'cancelled' GROUP BY state", logger: logger)
             var census: [GroupState: Int] = [:]
             for state in GroupState.allCases where state != .cancelled { census[state] = 0 }

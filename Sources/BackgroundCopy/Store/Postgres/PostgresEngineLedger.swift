@@ -38,7 +38,7 @@ package struct PostgresEngineLedger: EngineLedger {
     /// Claims up to `limit` files in scheduler order — queued ones and ones whose lease expired —
     /// under new leases for this host, in one transaction.
     func claim(limit: Int) async throws(QueueError) -> [LeasedClaim] {
-        let claimed = try await leases.claim(host: host, limit: limit, leaseDuration: leaseDuration)
+        let claimed = try await uncancelled { () async throws(QueueError) in try await leases.claim(host: host, limit: limit, leaseDuration: leaseDuration) }
         for leased in claimed { held.insert(leased.claim.fileRowID, leased.lease.token) }
         return claimed
     }
@@ -52,7 +52,7 @@ package struct PostgresEngineLedger: EngineLedger {
         let tokens = mine.map(\.token)
         let milliseconds = leaseDuration.milliseconds
         let fence = PostgresLeaseLedger.fence("f", "t.token")
-        let renewed = try await store.transaction { db throws(QueueError) -> Set<Int64> in
+        let renewed = try await transaction { db throws(QueueError) -> Set<Int64> in
             let rows = try await db.run("""
                 UPDATE files f SET lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond'
                 FROM unnest(\(ids)::bigint[], \(tokens)::bigint[]) AS t(id, token)
@@ -64,7 +64,10 @@ package struct PostgresEngineLedger: EngineLedger {
             return renewed
         }
         let lost = ids.filter { !renewed.contains($0) }
-        for file in lost { held.remove(file) }
+        for file in lost {
+            logger.info("lease lost: a renewal was refused", metadata: ["file": "\(file)", "host": "\(host)"])
+            held.remove(file)
+        }
         return lost
     }
 
@@ -97,9 +100,9 @@ package struct PostgresEngineLedger: EngineLedger {
     }
 
     /// Runs a step under the file's token: `false` (and the lease forgotten) if the token was stale.
-    private func fenced(_ fileRowID: Int64, _ step: () async throws(QueueError) -> Void) async throws(QueueError) -> Bool {
+    private func fenced(_ fileRowID: Int64, _ step: @escaping @Sendable () async throws(QueueError) -> Void) async throws(QueueError) -> Bool {
         do throws(QueueError) {
-            try await step()
+            try await uncancelled(step)
             return true
         } catch where error.code == .leaseLost {
             logger.info("lease lost: a commit was refused", metadata: ["file": "\(fileRowID)", "host": "\(host)", "error": "\(error.message)"])
@@ -107,6 +110,43 @@ package struct PostgresEngineLedger: EngineLedger {
             return false
         }
     }
+}
+
+extension PostgresEngineLedger {
+    /// Runs `body` in one transaction that the calling task's cancellation does not stop, as a
+    /// SQLite write is not stopped: a transfer the engine stops (by cancelling its task) must still
+    /// record how it ended, and postgres-nio refuses a connection to a cancelled task.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws(QueueError) -> T) async throws(QueueError) -> T {
+        let store = store
+        return try await uncancelled { () async throws(QueueError) in try await store.transaction(body) }
+    }
+
+    /// Runs `step` (one transaction) to its end in a task of its own, whatever becomes of the
+    /// calling task. A transaction PostgreSQL rolled back as a deadlock victim (`40P01`) or for a
+    /// serialization failure (`40001`) changed nothing and runs again, up to ``retries`` times.
+    func uncancelled<T: Sendable>(_ step: @escaping @Sendable () async throws(QueueError) -> T) async throws(QueueError) -> T {
+        let logger = logger
+        let outcome = await Task { () -> Result<T, QueueError> in
+            var attempt = 0
+            while true {
+                do throws(QueueError) {
+                    return .success(try await step())
+                } catch where Self.rolledBack.contains(error.value ?? "") && attempt < Self.retries {
+                    attempt += 1
+                    logger.info("transaction rolled back by PostgreSQL, running it again", metadata: ["error": "\(error.message)"])
+                    try? await Task.sleep(for: .milliseconds(10 * attempt))  // never cancelled: this task is nobody's child
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }.value
+        return try outcome.get()
+    }
+
+    /// SQLSTATEs of a transaction PostgreSQL rolled back whole, which may simply run again.
+    static let rolledBack: Set<String> = ["40P01", "40001"]
+    /// How many times such a transaction runs again before its failure is thrown.
+    static let retries = 10
 }
 
 /// The leases one host holds: file row ID → fencing token.
