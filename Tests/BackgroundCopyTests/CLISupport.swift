@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import BackgroundCopy
 
@@ -45,6 +46,8 @@ final class CLIProcess: Sendable {
     private let outPath: String
     private let errPath: String
     private let ended: Task<Int32, Never>
+    /// Set once `waitpid` reaped the process: its pid may then belong to another one.
+    private let reaped = Reaped()
 
     init(executable: String, _ arguments: [String], scratch: Scratch, environment: [String: String] = [:],
          stdin: String? = nil, directory: String? = nil) throws {
@@ -103,11 +106,13 @@ final class CLIProcess: Sendable {
         guard result == 0 else { throw CLIFailure("cannot start \(path): \(String(cString: strerror(result)))") }
         self.pid = pid
         let child = pid
+        let reaped = reaped
         ended = Task {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
                     var status: Int32 = 0
                     while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+                    reaped.set()
                     let signal = status & 0x7F
                     continuation.resume(returning: signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
                 }
@@ -124,6 +129,14 @@ final class CLIProcess: Sendable {
     /// Sends SIGTERM, as `kill` or `timeout` would.
     func terminate() { kill(pid, SIGTERM) }
 
+    /// Sends `number` (SIGKILL, SIGSTOP, SIGCONT, …), unless the process was already reaped.
+    func signal(_ number: Int32) {
+        if !reaped.isSet { kill(pid, number) }
+    }
+
+    /// What the process has written to stderr so far.
+    var errors: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
     /// Waits for the process to exit (killing it after `timeout`) and returns what it left.
     func finish(timeout: Duration = .seconds(60)) async -> CLIResult {
         let watchdog = Task { [pid] in
@@ -135,6 +148,15 @@ final class CLIProcess: Sendable {
         return CLIResult(status: status, stdout: output,
                          stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
+}
+
+/// Whether a child process was reaped.
+final class Reaped: Sendable {
+    private let flag = Atomic(false)
+
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+
+    func set() { flag.store(true, ordering: .releasing) }
 }
 
 /// Runs the built `bgcopy` binary.

@@ -2,8 +2,11 @@ import Logging
 
 /// What every part of a running engine shares.
 struct EngineContext: Sendable {
-    let core: QueueCore
-    let ledger: TransferLedger
+    let settings: QueueManager.Configuration
+    let fileSystem: any FileSystem
+    let logger: Logger
+    /// The store steps, on whichever backend keeps the queue.
+    let ledger: any EngineLedger
     let transports: [String: any Transport]
     /// Set by the running engine: its store steps wait out database failures that pass
     /// (``StoragePatience``) until it stops, even in a worker the scheduler stopped (the file's last
@@ -15,9 +18,28 @@ struct EngineContext: Sendable {
     /// How far files whose source restarted from zero had come (what refetched bytes must pass).
     let restartMarks = RestartMarks()
 
-    var fileSystem: any FileSystem { core.fileSystem }
-    var settings: QueueManager.Configuration { core.configuration }
-    var logger: Logger { core.logger }
+    init(settings: QueueManager.Configuration, fileSystem: any FileSystem, logger: Logger, ledger: any EngineLedger,
+         transports: [String: any Transport], engineStop: EngineStop? = nil, observability: EngineObservability? = nil) {
+        self.settings = settings
+        self.fileSystem = fileSystem
+        self.logger = logger
+        self.ledger = ledger
+        self.transports = transports
+        self.engineStop = engineStop
+        self.observability = observability
+    }
+
+    /// The context of an engine on the SQLite queue of `core`.
+    init(core: QueueCore, ledger: any EngineLedger, transports: [String: any Transport], engineStop: EngineStop? = nil,
+         observability: EngineObservability? = nil) {
+        self.init(settings: core.configuration, fileSystem: core.fileSystem, logger: core.logger, ledger: ledger,
+                  transports: transports, engineStop: engineStop, observability: observability)
+    }
+
+    /// Wall-clock time in Unix milliseconds (``QueueManager/Configuration/wallClock``), as ``QueueCore/now()``.
+    func now() -> Int64 {
+        Int64((settings.wallClock().timeIntervalSince1970 * 1000).rounded())
+    }
 
     /// The transport for a remote name: absolute paths go to `file`.
     func transport(for remote: String) throws(QueueError) -> any Transport {

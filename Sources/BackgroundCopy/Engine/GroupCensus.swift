@@ -8,7 +8,7 @@ struct GroupCensus: Sendable {
     private let task: Task<Void, Never>
 
     /// Starts counting into `metrics`.
-    static func start(_ metrics: EngineMetrics, ledger: TransferLedger) -> GroupCensus {
+    static func start(_ metrics: EngineMetrics, ledger: any EngineLedger) -> GroupCensus {
         GroupCensus(task: Task {
             while true {
                 await take(metrics, ledger)
@@ -28,7 +28,7 @@ struct GroupCensus: Sendable {
         await task.value
     }
 
-    private static func take(_ metrics: EngineMetrics, _ ledger: TransferLedger) async {
+    private static func take(_ metrics: EngineMetrics, _ ledger: any EngineLedger) async {
         // A database failure skips one sample; the gauges keep their last values until the next.
         guard let census = try? await ledger.groupCensus() else { return }  // a failed read skips one sample (above)
         metrics.record(census: census)

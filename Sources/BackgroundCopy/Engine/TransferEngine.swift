@@ -22,12 +22,7 @@ struct TransferEngine: Sendable {
             try Reconciler(core: core).recoverTransfers()
         }
         let clients = HTTPClients(core.configuration)
-        var transports: [String: any Transport] = ["file": FileTransport(fileSystem: core.fileSystem)]
-        let http = HTTPTransport(clients: clients, maxRedirects: core.configuration.maxRedirects,
-                                 credentials: core.configuration.credentials)
-        transports["http"] = http
-        transports["https"] = http
-        transports.merge(core.configuration.transports) { _, custom in custom }
+        let transports = Self.transports(core.configuration, fileSystem: core.fileSystem, clients: clients)
         let observability = EngineObservability(core.configuration)
         let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
                                     engineStop: EngineStop(), observability: observability)
@@ -135,6 +130,17 @@ struct TransferEngine: Sendable {
         for entry in running.values { await entry.task.value }
         continuation.finish()
         if let failure { throw failure }
+    }
+
+    /// The transports an engine uses: `file`, `http` and `https` over `clients`, and the host's own.
+    static func transports(_ configuration: QueueManager.Configuration, fileSystem: any FileSystem,
+                           clients: HTTPClients) -> [String: any Transport] {
+        var transports: [String: any Transport] = ["file": FileTransport(fileSystem: fileSystem)]
+        let http = HTTPTransport(clients: clients, maxRedirects: configuration.maxRedirects, credentials: configuration.credentials)
+        transports["http"] = http
+        transports["https"] = http
+        transports.merge(configuration.transports) { _, custom in custom }
+        return transports
     }
 
     /// A background group yields to a waiting background group of higher priority (BITS' pre-emption).

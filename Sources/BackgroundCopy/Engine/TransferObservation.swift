@@ -17,7 +17,7 @@ struct EngineObservability: Sendable {
     }
 
     /// Starts observing one attempt at `claim`: counts it in flight and opens its span.
-    func start(_ claim: Claim, ledger: TransferLedger) async -> TransferObservation {
+    func start(_ claim: Claim, ledger: any EngineLedger) async -> TransferObservation {
         metrics?.inFlight.increment()
         var span: (any Span)?
         if let tracing {

@@ -77,7 +77,7 @@ extension TransferWorker {
             let (progressAt, timeout, delay) = try await context.patiently("read progress") { () async throws(QueueError) in
                 try await context.ledger.lastProgress(ofGroup: claim.groupRowID)
             }
-            let now = context.core.now()
+            let now = context.now()
             if timeout > 0, now - (progressAt ?? now) < timeout {
                 let waited = try await context.patiently("retry later") { () async throws(QueueError) -> Duration? in
                     try await context.ledger.retryLater(claim.fileRowID, error: error) { retries in
@@ -104,7 +104,7 @@ extension TransferWorker {
     }
 
     private func removeTemp() {
-        Reconciler(core: context.core).removeFailedTemp(fileRowID: claim.fileRowID, tempPath: claim.tempPath, localPath: claim.local)
+        TempFiles(fileSystem: fileSystem, logger: context.logger).removeFailedTemp(fileRowID: claim.fileRowID, tempPath: claim.tempPath, localPath: claim.local)
     }
 
     /// `errno` values that mean the file system has no room for the file.

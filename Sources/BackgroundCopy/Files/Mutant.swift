@@ -22,6 +22,9 @@ package enum Mutant: String, CaseIterable, Sendable {
     /// Group commit keeps the writes of a call whose body threw: no `ROLLBACK TO` its savepoint,
     /// and no rollback of the batch when the batch's first call (which runs without one) throws.
     case savepointLeak = "savepoint-leak"
+    /// PostgreSQL: a commit about a leased file ignores the fencing token — any host that ever
+    /// held the file's lease may still checkpoint, finalize, complete, fail or release it.
+    case noFencing = "no-fencing"
 
     /// The mutant switched on for this process, if any.
     static let active: Mutant? = {

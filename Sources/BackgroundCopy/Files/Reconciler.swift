@@ -27,40 +27,7 @@ struct Reconciler {
     /// files whose effect is done; failures are logged and left for recovery at the next open.
     @discardableResult
     func apply(_ effects: [FileEffect]) -> [Int64] {
-        var done: [Int64] = []
-        var directories: Set<String> = []
-        for effect in effects {
-            do throws(QueueError) {
-                switch effect.action {
-                case .removeTemp:
-                    try fileSystem.unlink(effect.tempPath)
-                case .finishRename:
-                    if try fileSystem.kind(of: effect.tempPath) == .regular {
-                        try publish(effect.tempPath)
-                        try fileSystem.rename(effect.tempPath, to: effect.localPath)
-                    }
-                }
-                directories.insert(effect.tempPath.parentDirectory)
-                done.append(effect.fileRowID)
-            } catch {
-                core.logger.info("file clean-up deferred to the next open", metadata: ["error": "\(error)"])
-            }
-        }
-        for directory in directories.sorted() {
-            do throws(QueueError) {
-                try fileSystem.fsyncDirectory(directory)
-            } catch {
-                core.logger.info("directory fsync failed after clean-up", metadata: ["error": "\(error)"])
-            }
-        }
-        return done
-    }
-
-    /// Removes the temp file of a file that failed for good with nothing worth keeping in it (a
-    /// SHA-256 mismatch, a 404): it would otherwise stay in the user's directory as long as the
-    /// group is in error. A resume creates it again.
-    func removeFailedTemp(fileRowID: Int64, tempPath: String, localPath: String) {
-        apply([FileEffect(fileRowID: fileRowID, action: .removeTemp, tempPath: tempPath, localPath: localPath)])
+        TempFiles(fileSystem: fileSystem, logger: core.logger).apply(effects)
     }
 
     // MARK: Recovery on open
@@ -179,9 +146,7 @@ struct Reconciler {
 
     /// Gives a verified temp file, about to be renamed into place, the mode of a new file.
     private func publish(_ temp: String) throws(QueueError) {
-        let file = try fileSystem.open(temp, exclusive: false)
-        defer { fileSystem.close(file) }
-        try fileSystem.setMode(file, FileMode.newFile)
+        try TempFiles(fileSystem: fileSystem, logger: core.logger).publish(temp)
     }
 
     private static func describe(_ kind: FileKind?) -> String {

@@ -9,7 +9,8 @@ struct Run: AsyncParsableCommand {
         discussion: """
             On a terminal it draws a bar per active group and per transferring file (redrawn 5 times a \
             second); otherwise it prints a log line per event. Ctrl-C checkpoints every transfer and exits \
-            with 130; the next run resumes where this one stopped. Only one engine may run per queue. \
+            with 130; the next run resumes where this one stopped. Only one engine may run per SQLite queue; \
+            with --db postgres://user@host/database any number of hosts run one each on the same queue. \
             Progress is committed every second or 4 MiB while this engine runs. --once exits 1 if a group \
             went into error during the run.
             """)
@@ -31,9 +32,16 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Print log lines even on a terminal.")
     var plain = false
 
+    @Option(help: ArgumentHelp("With a postgres:// queue: this host's name in the leases it holds (default: hostname-pid).", valueName: "name"))
+    var host: String?
+
+    @Option(name: .customLong("lease"), help: ArgumentHelp("With a postgres:// queue: seconds a lease lasts unless renewed; another host takes the file over after that (default 15).", valueName: "seconds"))
+    var leaseSeconds: Int?
+
     func validate() throws {
         if let maxConcurrent, maxConcurrent < 1 { throw ValidationError("--max-concurrent must be at least 1, not \(maxConcurrent)") }
         if let filesPerGroup, filesPerGroup < 1 { throw ValidationError("--files-per-group must be at least 1, not \(filesPerGroup)") }
+        if let leaseSeconds, leaseSeconds < 1 { throw ValidationError("--lease must be at least 1 second, not \(leaseSeconds)") }
     }
 
     func run() async throws {
@@ -42,6 +50,9 @@ struct Run: AsyncParsableCommand {
         configuration.backgroundBytesPerSecond = limit?.bytes
         if let maxConcurrent { configuration.maxConcurrentTransfers = maxConcurrent }
         if let filesPerGroup { configuration.maxFilesPerGroup = filesPerGroup }
+        if let url = postgresURL {
+            return try await runOnPostgres(url: url, configuration: configuration)
+        }
         let manager = try queue.open(configuration)
         var session = EngineSession(manager: manager, until: once ? .idle : .interrupted)
         if plain { session.bars = false }

@@ -4,13 +4,7 @@ enum StatusQuery {
     static let pendingStates = "('queued', 'transferring', 'finalizing', 'error')"
 
     static func group(_ db: Connection, _ row: GroupRow) throws(QueueError) -> GroupStatus {
-        var flags: StatusFlags = switch row.state {
-        case .suspended: [.groupSuspended, .groupIncomplete]
-        case .queued, .transferring: [.groupIncomplete]
-        case .complete: [.groupComplete, .groupSuspended]
-        case .error, .cancelled: [.groupError, .groupSuspended, .groupIncomplete]
-        }
-        if row.priority == .foreground { flags.insert(.groupForeground) }
+        let flags = flags(row.state, row.priority)
 
         var currentJobIndex: Int?
         let first = try db.statement("""
@@ -28,6 +22,18 @@ enum StatusQuery {
         let failure = try lastError(db, row.rowID)
         return GroupStatus(state: row.state, flags: flags, currentJobIndex: currentJobIndex,
                            lastError: failure?.failure, errorCount: failure?.errorCount ?? 0)
+    }
+
+    /// The QM_STATUS_GROUP_* flags of a group in `state` with `priority`.
+    static func flags(_ state: GroupState, _ priority: Priority) -> StatusFlags {
+        var flags: StatusFlags = switch state {
+        case .suspended: [.groupSuspended, .groupIncomplete]
+        case .queued, .transferring: [.groupIncomplete]
+        case .complete: [.groupComplete, .groupSuspended]
+        case .error, .cancelled: [.groupError, .groupSuspended, .groupIncomplete]
+        }
+        if priority == .foreground { flags.insert(.groupForeground) }
+        return flags
     }
 
     static func job(_ db: Connection, group: GroupRow, job jobRowID: Int64) throws(QueueError) -> JobStatus {

@@ -1,16 +1,16 @@
 /// Where a claimed file sits in its group, for the span of its transfer.
-struct FilePlacement: Sendable, Equatable {
-    let job: JobID
+package struct FilePlacement: Sendable, Equatable {
+    package let job: JobID
     /// The job's zero-based index among its group's live jobs, in creation order.
-    let jobIndex: Int
+    package let jobIndex: Int
     /// The file's zero-based index in its job.
-    let fileIndex: Int
+    package let fileIndex: Int
 }
 
 /// The reads behind the engine's metrics and traces; neither changes a row.
 extension TransferLedger {
     /// Where the file is, or `nil` if its row is gone.
-    func placement(of fileRowID: Int64) async throws(QueueError) -> FilePlacement? {
+    package func placement(of fileRowID: Int64) async throws(QueueError) -> FilePlacement? {
         try await core.store.read { db throws(QueueError) -> FilePlacement? in
             let statement = try db.statement("""
                 SELECT j.uuid, f.position,
@@ -24,7 +24,7 @@ extension TransferLedger {
 
     /// How many groups are in each live state (cancelled tombstones are not counted); a state no
     /// group is in counts zero. One pass over the `groups_by_schedule` index.
-    func groupCensus() async throws(QueueError) -> [GroupState: Int] {
+    package func groupCensus() async throws(QueueError) -> [GroupState: Int] {
         try await core.store.read { db throws(QueueError) -> [GroupState: Int] in
             let statement = try db.statement("SELECT state, count(*) FROM groups WHERE state <> 'cancelled' GROUP BY state")
             var census: [GroupState: Int] = [:]

@@ -42,7 +42,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``bestWaitingBackgroundPriority()``: suspends while the store works.
-    func bestWaitingBackgroundPriority() async throws(QueueError) -> Priority? {
+    package func bestWaitingBackgroundPriority() async throws(QueueError) -> Priority? {
         try await core.store.read(bestWaitingBackgroundPriorityStep())
     }
 
@@ -67,8 +67,8 @@ extension TransferLedger {
     ///
     /// The wait is worked out from the count as committed, not as claimed: a try that made progress
     /// reset the count to 0, and the backoff starts over with it.
-    func retryLater(_ fileRowID: Int64, error: QueueError,
-                    wait: @escaping @Sendable (_ retries: Int) -> Duration) async throws(QueueError) -> Duration? {
+    package func retryLater(_ fileRowID: Int64, error: QueueError,
+                            wait: @escaping @Sendable (_ retries: Int) -> Duration) async throws(QueueError) -> Duration? {
         try await core.store.write(retryLaterStep(fileRowID, error: error, wait: wait))
     }
 
@@ -104,7 +104,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``lastProgress(ofGroup:)``: suspends while the store works.
-    func lastProgress(ofGroup groupRowID: Int64) async throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
+    package func lastProgress(ofGroup groupRowID: Int64) async throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
         try await core.store.read(lastProgressStep(ofGroup: groupRowID))
     }
 
@@ -124,7 +124,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``discardProgress(_:)``: suspends while the store works.
-    func discardProgress(_ fileRowID: Int64) async throws(QueueError) {
+    package func discardProgress(_ fileRowID: Int64) async throws(QueueError) {
         try await core.store.write(discardProgressStep(fileRowID))
     }
 
@@ -141,7 +141,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``nextRetry()``: suspends while the store works.
-    func nextRetry() async throws(QueueError) -> Int64? {
+    package func nextRetry() async throws(QueueError) -> Int64? {
         try await core.store.read(nextRetryStep())
     }
 
@@ -164,7 +164,7 @@ extension TransferLedger {
     }
 
     /// The `async` form of ``stale(_:)``: suspends while the store works.
-    func stale(_ fileRowIDs: [Int64]) async throws(QueueError) -> [Int64] {
+    package func stale(_ fileRowIDs: [Int64]) async throws(QueueError) -> [Int64] {
         guard !fileRowIDs.isEmpty else { return [] }
         return try await core.store.read(staleStep(fileRowIDs))
     }

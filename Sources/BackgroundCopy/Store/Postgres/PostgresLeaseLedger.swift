@@ -125,7 +125,7 @@ package struct PostgresLeaseLedger: Sendable {
         return try await store.transaction { db throws(QueueError) in
             let rows = try await db.run("""
                 UPDATE files SET lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond'
-                WHERE id = \(file) AND lease_token = \(token)
+                WHERE id = \(file) AND \(unescaped: Self.fence("files", "\(token)"))
                 RETURNING lease_host, lease_expires_at
                 """, logger: store.logger)
             guard let row = rows.first else { throw try await leaseLost(db, file: file, token: token) }
@@ -149,7 +149,7 @@ package struct PostgresLeaseLedger: Sendable {
             let logger = store.logger
             let held = try await db.run("""
                 SELECT f.bytes_done, j.group_id, f.job_id, f.position::bigint FROM files f JOIN jobs j ON j.id = f.job_id
-                WHERE f.id = \(file) AND f.lease_token = \(token) AND f.state = 'transferring'
+                WHERE f.id = \(file) AND \(unescaped: Self.fence("f", "\(token)")) AND f.state = 'transferring'
                 FOR NO KEY UPDATE OF f
                 """, logger: logger)
             guard let row = held.first else { throw try await leaseLost(db, file: file, token: token) }
@@ -179,7 +179,7 @@ package struct PostgresLeaseLedger: Sendable {
             let rows = try await db.run("""
                 UPDATE files SET state = 'finalizing', bytes_done = \(total), bytes_total = \(total),
                        lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond'
-                WHERE id = \(file) AND lease_token = \(token) AND state = 'transferring'
+                WHERE id = \(file) AND \(unescaped: Self.fence("files", "\(token)")) AND state = 'transferring'
                 RETURNING id
                 """, logger: store.logger)
             guard !rows.isEmpty else { throw try await leaseLost(db, file: file, token: token) }
@@ -200,7 +200,7 @@ package struct PostgresLeaseLedger: Sendable {
                 UPDATE files f SET state = 'complete', temp_path = NULL, completed_at = \(now),
                        lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 FROM jobs j
-                WHERE f.id = \(file) AND f.lease_token = \(token) AND f.state = 'finalizing' AND j.id = f.job_id
+                WHERE f.id = \(file) AND \(unescaped: Self.fence("f", "\(token)")) AND f.state = 'finalizing' AND j.id = f.job_id
                 RETURNING j.group_id, f.job_id, f.position::bigint
                 """, logger: logger)
             guard let row = rows.first else {
@@ -250,6 +250,13 @@ package struct PostgresLeaseLedger: Sendable {
         }
         let holder = current.map { "held by \(host ?? "?") under token \($0)" } ?? "released (the file is \(state))"
         return QueueError(.leaseLost, "lease on file \(file) lost: token \(token) is stale, the file is \(holder)", value: "\(file)")
+    }
+
+    /// The fencing term of a statement about a file (`table` is its name or alias): its lease
+    /// token is `token` (a number, or a column of the statement). Under the `no-fencing` mutant,
+    /// any held lease passes.
+    static func fence(_ table: String, _ token: String) -> String {
+        Mutant.noFencing.isActive ? "\(table).lease_token IS NOT NULL" : "\(table).lease_token = \(token)"
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
