@@ -95,13 +95,16 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "CrashWorker", dependencies: ["CrashHarness"]),
-        .testTarget(name: "CrashRecoveryTests", dependencies: ["CrashHarness"]),
+        // How the tests share the machine's cores in a parallel `swift test` (both test targets).
+        .target(name: "TestScheduling"),
+        .testTarget(name: "CrashRecoveryTests", dependencies: ["CrashHarness", "TestScheduling"]),
         .testTarget(
             name: "BackgroundCopyTests",
             dependencies: [
                 "BackgroundCopy",
                 "BackgroundCopyTesting",
                 "CSQLite",
+                "TestScheduling",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

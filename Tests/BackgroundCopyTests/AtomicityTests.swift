@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// A queue with one group holding one job, in its own scratch directory.
@@ -90,7 +91,7 @@ private func noReaderHoldsTheWAL(_ path: String) -> Bool {
 
 private let validSHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
-@Suite("Atomicity: groups and properties")
+@Suite("Atomicity: groups and properties", .alongside)
 struct GroupAtomicityTests {
     @Test(arguments: [
         GroupProperties(displayName: ""),
@@ -187,7 +188,7 @@ struct GroupAtomicityTests {
     }
 }
 
-@Suite("Atomicity: calls that are no-ops write nothing")
+@Suite("Atomicity: calls that are no-ops write nothing", .alongside)
 struct NoOpAtomicityTests {
     @Test func suspendingASuspendedGroupWritesNothing() throws {
         let queue = try Queue()
@@ -210,7 +211,7 @@ struct NoOpAtomicityTests {
     }
 }
 
-@Suite("Atomicity: resume with nothing to transfer")
+@Suite("Atomicity: resume with nothing to transfer", .alongside)
 struct ResumeAtomicityTests {
     @Test func resumingAGroupWithoutFilesIsEmptyAndChangesNothing() throws {
         let queue = try Queue()
@@ -243,7 +244,7 @@ struct ResumeAtomicityTests {
     }
 }
 
-@Suite("Atomicity: jobs and files")
+@Suite("Atomicity: jobs and files", .alongside)
 struct JobAtomicityTests {
     @Test func createJobWithTheIDOfAJobInAnotherGroupChangesNothing() throws {
         let queue = try Queue()
@@ -375,7 +376,7 @@ struct JobAtomicityTests {
     }
 }
 
-@Suite("Atomicity: engine steps on a file no longer claimed")
+@Suite("Atomicity: engine steps on a file no longer claimed", .alongside)
 struct LedgerAtomicityTests {
     @Test func checkpointAfterTheGroupWasSuspendedIsRefusedAndChangesNothing() throws {
         let queue = try Queue()
@@ -442,7 +443,7 @@ struct LedgerAtomicityTests {
     }
 }
 
-@Suite("Atomicity: a failed call leaves no transaction open")
+@Suite("Atomicity: a failed call leaves no transaction open", .alongside)
 struct OpenTransactionTests {
     @Test func failureInsideAWriteTransactionLeavesTheWriteLockFree() throws {
         let queue = try Queue()

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Large `addFiles` batches: a directory holding many of the batch's files is listed once
 /// instead of asked about each file, and files go in by multi-row inserts; neither changes what
 /// is refused, what the error names, or that a refused batch leaves nothing.
-@Suite("Validation: large batches in one directory")
+@Suite("Validation: large batches in one directory", .alongside)
 struct BatchValidationTests {
     private let scratch = Scratch()
 

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The CLI steering a queue whose engine runs in another process (here: the test process).
-@Suite("CLI: steering another process's engine", .serialized)
+@Suite("CLI: steering another process's engine", .serialized, .alone)
 struct CLICrossProcessTests {
     /// A queue whose one background group holds a small file and a 4 MiB file, copied from
     /// `file://` sources at 512 KiB/s (in 64 KiB reads, so progress moves smoothly) by an engine

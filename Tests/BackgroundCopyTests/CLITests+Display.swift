@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("CLI: the live display on a terminal")
+@Suite("CLI: the live display on a terminal", .alone)
 struct CLIDisplayTests {
     /// Runs Tests/tmux/run-display.sh: `bgcopy run` in a tmux pane draws its bars, stops on
     /// Ctrl-C with 130, and the next run finishes the file with a summary.

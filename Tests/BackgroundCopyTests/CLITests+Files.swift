@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("CLI: adding and listing files")
+@Suite("CLI: adding and listing files", .alone)
 struct CLIFileTests {
     static let digest = String(repeating: "ab", count: 32)
 

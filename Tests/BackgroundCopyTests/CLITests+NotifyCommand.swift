@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// `bgcopy setprop --notify-command` and what `info` shows of it.
-@Suite("CLI: notify command")
+@Suite("CLI: notify command", .alone)
 struct CLINotifyCommandTests {
     @Test func setpropSetsTheNotifyCommandWithItsArgumentsInfoShowsItAndClearRemovesIt() async throws {
         let scratch = Scratch()

@@ -1,9 +1,10 @@
 import CSQLite
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("CLI: usage errors, --version, read-only commands, wait and check")
+@Suite("CLI: usage errors, --version, read-only commands, wait and check", .alone)
 struct CLIRulesTests {
     @Test(arguments: [
         ["frobnicate"], ["create"], ["list", "--bogus"], ["add"], ["monitor", "--count", "0"],

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("CLI: run, download, monitor and events")
+@Suite("CLI: run, download, monitor and events", .alone)
 struct CLIRunTests {
     /// A group with one file copied from a `file://` source of `size` patterned bytes; resumed.
     static func queuedCopy(_ scratch: Scratch, name: String = "copy", size: Int, extra: [String] = []) async throws -> String {

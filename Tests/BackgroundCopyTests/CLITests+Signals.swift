@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("CLI: signals while the engine runs")
+@Suite("CLI: signals while the engine runs", .alone)
 struct CLISignalTests {
     @Test func twoSIGTERMsInQuickSuccessionPrintTheSummaryAndNoTerminalEscapesIntoAPipe() async throws {
         let scratch = Scratch()

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("CLI: groups, properties, GROUP resolution and exit codes")
+@Suite("CLI: groups, properties, GROUP resolution and exit codes", .alone)
 struct CLITests {
     @Test func createPrintsTheNewGroupsIDAndTheGroupStartsSuspended() async throws {
         let scratch = Scratch()

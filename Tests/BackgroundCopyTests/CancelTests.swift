@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Cancel: retained, discarded, tombstone, one transaction")
+@Suite("Cancel: retained, discarded, tombstone, one transaction", .alongside)
 struct CancelTests {
     /// 1 KiB of bytes that differ per file.
     static func content(_ seed: Int) -> [UInt8] { (0..<1024).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed) } }

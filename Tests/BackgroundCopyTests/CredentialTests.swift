@@ -2,6 +2,7 @@ import Foundation
 import BackgroundCopyTesting
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Records what the credential callback was asked and answers with one credential.
@@ -19,7 +20,7 @@ final class CredentialDesk: Sendable {
     }
 }
 
-@Suite("Secrets: credentials come from the host at transfer time and are kept nowhere")
+@Suite("Secrets: credentials come from the host at transfer time and are kept nowhere", .alone)
 struct CredentialTests {
     @Test func anAuthenticatedTransferLeavesThePasswordInNeitherTheDatabaseNorItsWALNorTheLog() async throws {
         let password = "pw-\(UUID().uuidString)"

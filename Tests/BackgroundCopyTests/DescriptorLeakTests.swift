@@ -2,13 +2,14 @@ import CSQLite
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Nothing the library opens outlives the queue or the transfer that opened it: a host that opens
 /// queues, runs engines and meets failing disks for days must not run out of descriptors. The
 /// crash harness found a worker that kept its temp file open when a step right after opening it
 /// failed (one descriptor per faulted file, thousands over a sweep).
-@Suite("Descriptors: none outlives what opened it", .enabled(if: FileManager.default.fileExists(atPath: "/proc/self/fd")))
+@Suite("Descriptors: none outlives what opened it", .enabled(if: FileManager.default.fileExists(atPath: "/proc/self/fd")), .alone)
 struct DescriptorLeakTests {
     /// The descriptors of this process that name something under `directory` (other tests run
     /// beside this one, so the process's total is no measure; their files are elsewhere).

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Paths are taken as given, never normalised on the text: `..` after a symbolic link names
 /// another place on the file system than on paper, so any `.` or `..` component is refused.
-@Suite("Validation: dot components")
+@Suite("Validation: dot components", .alongside)
 struct DotComponentTests {
     @Test(arguments: ["linkdir/../f.bin", "linkdir/./f.bin", "real/../f.bin", "./f.bin"])
     func aLocalPathWithADotOrDotDotComponentIsRefusedNamingThePathAndNothingIsAdded(_ suffix: String) throws {

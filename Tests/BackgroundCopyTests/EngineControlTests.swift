@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Engine: suspend, cancel, restart and retries while transferring")
+@Suite("Engine: suspend, cancel, restart and retries while transferring", .alone)
 struct EngineControlTests {
     /// A queue whose one background group copies a 4 MiB file at 512 KiB/s through a recording transport.
     static func slowTransfer(_ scratch: Scratch, _ transport: RecordingTransport) throws -> (QueueManager, Group) {
@@ -204,7 +205,7 @@ final class HookedFileSystem: PassThroughFileSystem {
     }
 }
 
-@Suite("Engine: races between a cancel and a starting transfer")
+@Suite("Engine: races between a cancel and a starting transfer", .alone)
 struct EngineRaceTests {
     @Test func aCancelCommittedBeforeTheTempFileExistsLeavesNoTempFileBehind() async throws {
         let scratch = Scratch()

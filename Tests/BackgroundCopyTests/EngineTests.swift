@@ -2,9 +2,10 @@ import Crypto
 import Synchronization
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Engine: local copies, order, integrity, one engine per queue")
+@Suite("Engine: local copies, order, integrity, one engine per queue", .alone)
 struct EngineTests {
     @Test func engineCopiesLocalFilesAndCompletesTheGroup() async throws {
         let scratch = Scratch()
@@ -113,7 +114,7 @@ final class ConcurrencyProbe: Transport {
     }
 }
 
-@Suite("Engine: files of one group in parallel")
+@Suite("Engine: files of one group in parallel", .alone)
 struct EngineParallelTests {
     @Test(arguments: [(1, 1), (4, 4)])
     func aGroupTransfersAtMostMaxFilesPerGroupAtOnce(perGroup: Int, expected: Int) async throws {

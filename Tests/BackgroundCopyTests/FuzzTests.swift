@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Throws random strings, URLs, paths, sizes and operation sequences at the public API.
@@ -11,7 +12,7 @@ import Testing
 ///
 /// The seed is random per run and printed; replay one: `BGCOPY_FUZZ_SEED=<n> swift test --no-parallel
 /// --filter FuzzTests`. More cases: `BGCOPY_FUZZ_CASES=<n>` (10,000 by default).
-@Suite("Fuzz: random inputs and operation sequences")
+@Suite("Fuzz: random inputs and operation sequences", .alone)
 struct FuzzTests {
     @Test func randomCallsEndInSuccessOrATypedErrorAndLeaveTheDatabaseSound() throws {
         let environment = ProcessInfo.processInfo.environment

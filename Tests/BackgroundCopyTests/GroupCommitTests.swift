@@ -3,9 +3,10 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Store: group commit, readers that never wait, async calls")
+@Suite("Store: group commit, readers that never wait, async calls", .alongside)
 struct GroupCommitTests {
     @Test func concurrentCallersAllCommitAndEventSequencesFollowCommitOrder() async throws {
         let scratch = Scratch()

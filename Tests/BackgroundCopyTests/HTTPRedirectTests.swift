@@ -1,9 +1,10 @@
 import Foundation
 import BackgroundCopyTesting
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("HTTP redirects: followed within limits, checked at every hop")
+@Suite("HTTP redirects: followed within limits, checked at every hop", .alone)
 struct HTTPRedirectTests {
     @Test(arguments: [301, 302, 303, 307, 308])
     func aSameOriginRedirectIsFollowed(status: Int) async throws {

@@ -12,9 +12,10 @@ import Glibc
 import Musl
 #elseif canImport(Darwin)
 import Darwin
+import TestScheduling
 #endif
 
-@Suite("Hostile servers: the disk never fills, nothing hangs, TLS is verified")
+@Suite("Hostile servers: the disk never fills, nothing hangs, TLS is verified", .alone)
 struct HostileServerTests {
     @Test func aContentLengthLargerThanTheFreeSpaceIsRefusedBeforeAByteIsWritten() async throws {
         let server = try await LoopbackServer.start()

@@ -1,7 +1,8 @@
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Integrity check")
+@Suite("Integrity check", .alongside)
 struct IntegrityTests {
     @Test func aSoundQueueHasNoProblems() throws {
         let scratch = Scratch()

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestScheduling
 
 /// The package's root folder, found from this file's path.
 private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-@Suite("Layering: one layer owns the SQL")
+@Suite("Layering: one layer owns the SQL", .alongside)
 struct LayeringTests {
     /// Words that begin an SQL statement, as the library writes them.
     static let sql = #"\b(SELECT\s|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|PRAGMA\s|BEGIN\s|COMMIT\b|ROLLBACK\b|SAVEPOINT\s)"#

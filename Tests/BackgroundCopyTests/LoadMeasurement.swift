@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The load measurement: a queue of 1,000,000 files in 10,000 groups, built with batch
@@ -12,7 +13,7 @@ import Testing
 ///     BGCOPY_LOAD=1 swift test -c release --no-parallel --filter LoadMeasurement
 ///
 /// `BGCOPY_LOAD_GROUPS` and `BGCOPY_LOAD_FILES` (per group) change the size (10,000 × 100).
-@Suite("Load measurement (BGCOPY_LOAD=1)")
+@Suite("Load measurement (BGCOPY_LOAD=1)", .alone)
 struct LoadMeasurement {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["BGCOPY_LOAD"] == "1"))
     func aMillionFilesInTenThousandGroups() async throws {

@@ -1,10 +1,11 @@
 import Logging
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// swift-log's rules for libraries: log at info or below, and print nothing a host did not ask for.
-@Suite("Logging: levels and the default logger")
+@Suite("Logging: levels and the default logger", .alone)
 struct LoggingTests {
     /// Refuses the first offer of each event, then accepts it.
     final class Reluctant: QueueObserver {

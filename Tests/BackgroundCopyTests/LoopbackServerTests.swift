@@ -4,10 +4,11 @@ import BackgroundCopyTesting
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestScheduling
 
 /// The loopback test server: HTTP semantics, generated content, accounting. Faults are in
 /// `LoopbackServerTests+Faults.swift`.
-@Suite("LoopbackServer")
+@Suite("LoopbackServer", .alone)
 struct LoopbackServerTests {
     @Test func fullGetServesTheGeneratedBytesWithValidators() async throws {
         try await withLoopback { server, client in

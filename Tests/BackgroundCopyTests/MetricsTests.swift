@@ -3,6 +3,7 @@ import Foundation
 import MetricsTestKit
 import Testing
 import Tracing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Two groups over real local sources: one of three files that completes, one whose single file
@@ -37,7 +38,7 @@ struct ObservedRun {
     }
 }
 
-@Suite("Metrics: the store's commits and the engine's transfers through swift-metrics")
+@Suite("Metrics: the store's commits and the engine's transfers through swift-metrics", .alone)
 struct MetricsTests {
     @Test func anEngineRunCountsCompletedAndFailedFilesTheirBytesAndEndsWithNothingInFlight() async throws {
         let scratch = Scratch()

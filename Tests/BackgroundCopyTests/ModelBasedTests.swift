@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Random operation sequences applied to a real queue and to ``ReferenceModel``; after every
@@ -9,7 +10,7 @@ import Testing
 ///
 /// Replay one sequence: `BGCOPY_MODEL_SEED=<n> swift test --filter ModelBasedTests`.
 /// Run more: `BGCOPY_MODEL_SEQUENCES=<n>` (seeds 1...n; 1,000 by default).
-@Suite("Model-based: random operation sequences against a reference model")
+@Suite("Model-based: random operation sequences against a reference model", .alone)
 struct ModelBasedTests {
     @Test func randomOperationSequencesAgreeWithTheReferenceModel() async throws {
         let environment = ProcessInfo.processInfo.environment

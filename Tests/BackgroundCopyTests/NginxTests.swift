@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("HTTP against a real nginx on loopback", .serialized)
+@Suite("HTTP against a real nginx on loopback", .serialized, .alone)
 struct NginxTests {
     static func served(_ scratch: Scratch) throws -> String {
         let root = scratch.path("www")

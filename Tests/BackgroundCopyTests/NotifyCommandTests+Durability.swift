@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The completion hooks' promises that outlive a process: the run owed is committed with the event,
 /// a kill before or during the run runs it again, and a bad command is refused before anything is written.
-@Suite("Notify command: crashes, validation, storage", .serialized)
+@Suite("Notify command: crashes, validation, storage", .serialized, .alone)
 struct NotifyCommandDurabilityTests {
     @Test func aCompletionCommittedWhileNoEngineRanRunsTheCommandOnceAtTheNextEngineStart() async throws {
         let scratch = Scratch()

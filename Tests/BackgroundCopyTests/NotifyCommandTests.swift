@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The completion hooks as the engine runs them: once per event, without a shell, with the event's
 /// sequence in the environment, how each ended recorded as an event.
-@Suite("Notify command: the engine runs it")
+@Suite("Notify command: the engine runs it", .alone)
 struct NotifyCommandTests {
     @Test func theCommandRunsOnceWithTheEventSequenceAndGroupAfterTheGroupCompletes() async throws {
         let scratch = Scratch()

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Records every event it is offered; throws for the sequences in `refuse` (once each).
@@ -24,7 +25,7 @@ final class RecordingObserver: QueueObserver {
     }
 }
 
-@Suite("Events: observers, acknowledgements, redelivery")
+@Suite("Events: observers, acknowledgements, redelivery", .alone)
 struct ObserverTests {
     /// A queue with two complete groups: one notifying every kind, one with the default flags.
     static func queueWithHistory(_ scratch: Scratch) async throws -> QueueManager {

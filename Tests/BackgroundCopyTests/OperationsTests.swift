@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The operations table of DESIGN.md, row by row, and every error each row names.
 /// Each test opens its own scratch database; the engine side is driven through the real
 /// `TransferLedger` store operations (`transferNextFile`), never over the network.
-@Suite("Operations")
+@Suite("Operations", .alongside)
 struct OperationsTests {}
 
 // MARK: - Helpers

@@ -1,8 +1,9 @@
 import BackgroundCopyTesting
 import Foundation
 import Testing
+import TestScheduling
 
-@Suite("PostgreSQL: the throwaway test cluster", .serialized)
+@Suite("PostgreSQL: the throwaway test cluster", .serialized, .alone)
 struct PostgresClusterTests {
     @Test(.timeLimit(.minutes(2)))
     func aClusterStartsOnALoopbackPortWithFsyncOnAndStopsLeavingNothingBehind() throws {

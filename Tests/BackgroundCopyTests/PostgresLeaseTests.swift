@@ -2,9 +2,10 @@ import BackgroundCopyTesting
 import Foundation
 import PostgresNIO
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("PostgreSQL: claims, leases and fencing", .serialized)
+@Suite("PostgreSQL: claims, leases and fencing", .serialized, .alone)
 struct PostgresLeaseTests {
     @Test(.timeLimit(.minutes(2)))
     func concurrentClaimersNeverClaimTheSameFile() async throws {

@@ -2,9 +2,10 @@ import BackgroundCopyTesting
 import Foundation
 import PostgresNIO
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("PostgreSQL: schema and migrations", .serialized)
+@Suite("PostgreSQL: schema and migrations", .serialized, .alone)
 struct PostgresSchemaTests {
     static func schemaFiles() throws -> [URL] {
         try FileManager.default.contentsOfDirectory(at: postgresSchemaDirectory, includingPropertiesForKeys: nil)

@@ -1,12 +1,13 @@
 import CSQLite
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Issue 7's validation row "priority out of range": the API cannot express one (``Priority`` is
 /// an enum), the command line refuses one naming it, decoding refuses one, and the database itself
 /// refuses one written behind the library's back.
-@Suite("Validation: priority out of range")
+@Suite("Validation: priority out of range", .alongside)
 struct PriorityRangeTests {
     @Test(arguments: [-1, 4, 7, 99, Int.max])
     func noPriorityExistsOutsideForegroundToLow(raw: Int) throws {

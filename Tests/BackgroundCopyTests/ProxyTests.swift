@@ -1,9 +1,10 @@
 import BackgroundCopyTesting
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Proxies: http_proxy, https_proxy, no_proxy and the Configuration setting")
+@Suite("Proxies: http_proxy, https_proxy, no_proxy and the Configuration setting", .alone)
 struct ProxyTests {
     typealias Proxy = ProxySettings.Proxy
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import BackgroundCopy
+import TestScheduling
 
 // The README's quick start, compiled and run. The test below checks the README shows this
 // function verbatim, so the two cannot drift apart.
@@ -18,7 +19,7 @@ func quickStart(in directory: String) throws(QueueError) -> GroupStatus {
     return try group.status()
 }
 
-@Suite("README quick start")
+@Suite("README quick start", .alone)
 struct QuickStartTests {
     @Test func quickStartRunsAndQueuesTheGroup() throws {
         let scratch = Scratch()

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Recovery on open never aborts the open: a temp file it cannot repair puts its group in error,
 /// naming the path, and every other group and command keeps working (DESIGN.md, Durability 5).
-@Suite("Recovery on open: a temp file it cannot repair")
+@Suite("Recovery on open: a temp file it cannot repair", .alone)
 struct RecoveryFaultTests {
     /// What a temp file was replaced with after a kill.
     enum Replacement: String, CaseIterable, Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The real file system, except that `unlink` and `rename` fail while `failing` is set: the seam
@@ -20,7 +21,7 @@ final class FlakyFileSystem: PassThroughFileSystem {
     }
 }
 
-@Suite("Recovery on open: finishing what a cancel left behind")
+@Suite("Recovery on open: finishing what a cancel left behind", .alongside)
 struct RecoveryTests {
     /// A queue whose group was cancelled while the file system refused the clean-up: one partial
     /// file's temp is still on disk, and one finalizing file was never renamed.

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// A source that ignores the offset asked for: every try starts the file again from its first
@@ -22,7 +23,7 @@ private final class RestartingTransport: Transport {
     }
 }
 
-@Suite("Engine: progress of a source that restarts from zero")
+@Suite("Engine: progress of a source that restarts from zero", .alone)
 struct RestartProgressTests {
     @Test func aLongerPrefixAfterAShorterOneIsNotProgressSoRetriesKeepGrowingUntilTheTimeout() async throws {
         let scratch = Scratch()

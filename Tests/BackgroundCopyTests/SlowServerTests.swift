@@ -1,11 +1,12 @@
 import Foundation
 import BackgroundCopyTesting
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Servers that send too slowly, or the same bytes over and over, give way: the low-speed limit
 /// and the no-progress timeout apply, and other groups run meanwhile.
-@Suite("Engine: slow and repeating servers")
+@Suite("Engine: slow and repeating servers", .alone)
 struct SlowServerTests {
     @Test func aTricklingBackgroundGroupFailsTheLowSpeedLimitAndLetsTheNextGroupRun() async throws {
         let http = try await HTTPFixture {

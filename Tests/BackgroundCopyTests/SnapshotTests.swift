@@ -1,7 +1,8 @@
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Snapshots: a group or the whole queue in one read")
+@Suite("Snapshots: a group or the whole queue in one read", .alongside)
 struct SnapshotTests {
     @Test func aGroupSnapshotAgreesWithTheSeparateCalls() throws {
         let scratch = Scratch()

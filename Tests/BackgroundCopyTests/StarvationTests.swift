@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Readers never starve the engine")
+@Suite("Readers never starve the engine", .alone)
 struct StarvationTests {
     @Test func tightStatusAndProgressLoopsDoNotStopTheEngine() async throws {
         let scratch = Scratch()

@@ -1,12 +1,13 @@
 import CSQLite
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Database failures that meet the scheduler or a stopped worker: the crash harness's live-fault
 /// tier found an engine that stayed idle after one failed look (until something else committed),
 /// and a worker stopped by the scheduler that gave up on its last step and left its file claimed.
-@Suite("Engine: database failures at the scheduler and in stopped workers")
+@Suite("Engine: database failures at the scheduler and in stopped workers", .alone)
 struct StorageFaultStopTests {
     /// A raw connection of another "process" (as the command line is) to the queue's database.
     final class OtherWriter {

@@ -1,11 +1,12 @@
 import CSQLite
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Storage failures in a running engine pass: the engine waits them out and goes on, never
 /// exits, never fails a group for them, never leaves a file claimed (DESIGN.md, Transfer engine).
-@Suite("Engine: database failures that pass")
+@Suite("Engine: database failures that pass", .alone)
 struct StorageFaultTests {
     /// A queue whose engine copies a `size`-byte `file://` source slowly (throttled, in 16 KiB
     /// reads, a checkpoint every 16 KiB), so many commits fall inside a fault; the engine runs.

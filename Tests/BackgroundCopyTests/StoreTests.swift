@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The `Schema/` folder of this package, found from this file's path.
@@ -17,7 +18,7 @@ func rawExecute(_ path: String, _ sql: String) throws {
     }
 }
 
-@Suite("Store: opening, schema, transactions")
+@Suite("Store: opening, schema, transactions", .alongside)
 struct StoreTests {
     @Test func openCreatesTheDatabaseWithMode0600() throws {
         let scratch = Scratch()
@@ -235,7 +236,7 @@ struct StoreTests {
     }
 }
 
-@Suite("Store: closing")
+@Suite("Store: closing", .alongside)
 struct StoreClosingTests {
     /// Descriptors this process has open on files under `directory`.
     static func openDescriptors(under directory: String) throws -> Int {

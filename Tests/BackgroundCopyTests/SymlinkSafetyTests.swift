@@ -9,6 +9,7 @@ import Glibc
 import Musl
 #elseif canImport(Darwin)
 import Darwin
+import TestScheduling
 #endif
 
 /// A transport for the `gated` scheme that sends `size` patterned bytes: the first half at once,
@@ -33,7 +34,7 @@ final class GatedTransport: Transport {
     }
 }
 
-@Suite("Symlink safety: no link is followed where the file is written")
+@Suite("Symlink safety: no link is followed where the file is written", .alone)
 struct SymlinkSafetyTests {
     /// `dest` (where files go), `moved` (where `dest` is moved to) and `outside` (where a link
     /// put in its place would lead), all in the scratch directory.

@@ -2,9 +2,10 @@ import Foundation
 import InMemoryTracing
 import Testing
 import Tracing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Tracing: one span per attempt at a file through swift-distributed-tracing")
+@Suite("Tracing: one span per attempt at a file through swift-distributed-tracing", .alone)
 struct TracingTests {
     @Test func eachFileTransferEndsOneSpanWithItsGroupPlaceBytesAndOutcome() async throws {
         let scratch = Scratch()

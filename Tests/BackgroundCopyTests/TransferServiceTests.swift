@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
-@Suite("Hosting: the engine as a swift-service-lifecycle Service")
+@Suite("Hosting: the engine as a swift-service-lifecycle Service", .alone)
 struct TransferServiceTests {
     @Test func gracefulShutdownCheckpointsEveryTransferAndTheServiceGroupReturns() async throws {
         let scratch = Scratch()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The JSON ledger the `QueueExerciser` test-support executable prints.
@@ -20,7 +21,7 @@ private struct Ledger: Decodable {
 
 /// A second engine in another process is refused by `CLITests+Run`
 /// (`runRefusesToStartWhileAnotherEngineRunsOnTheQueue`); this suite covers two processes calling the API.
-@Suite("Two processes on one queue", .serialized)
+@Suite("Two processes on one queue", .serialized, .alone)
 struct TwoProcessTests {
     @Test func twoProcessesMakingAThousandMixedCallsEachLoseNoUpdateAndSeeNoBusyError() async throws {
         let scratch = Scratch()

@@ -8,6 +8,7 @@ import Glibc
 import Musl
 #elseif canImport(Darwin)
 import Darwin
+import TestScheduling
 #endif
 
 /// A queue with one group and one empty job, in its own scratch directory.
@@ -132,7 +133,7 @@ private let nonHexSHA256: [String] = {
     return [head63 + "g", "zz" + tail62, head63 + " ", head62 + "é", "0x" + tail62]
 }()
 
-@Suite("Validation: group properties")
+@Suite("Validation: group properties", .alongside)
 struct GroupPropertyValidationTests {
     @Test func emptyDisplayNameIsRefused() throws {
         try expectPropertiesRefused(GroupProperties(displayName: ""), value: "")
@@ -253,7 +254,7 @@ struct GroupPropertyValidationTests {
     }
 }
 
-@Suite("Validation: remote names")
+@Suite("Validation: remote names", .alongside)
 struct RemoteValidationTests {
     @Test func emptyRemoteIsRefused() throws {
         let fixture = try Fixture()
@@ -330,7 +331,7 @@ struct RemoteValidationTests {
     }
 }
 
-@Suite("Validation: local paths")
+@Suite("Validation: local paths", .alongside)
 struct LocalPathValidationTests {
     @Test(arguments: ["a.bin", "tmp/a.bin", "./a.bin", "~/a.bin", ""])
     func relativeLocalPathIsRefused(local: String) throws {
@@ -521,7 +522,7 @@ struct LocalPathValidationTests {
     }
 }
 
-@Suite("Validation: SHA-256, size hint, batches and duplicates")
+@Suite("Validation: SHA-256, size hint, batches and duplicates", .alongside)
 struct FileSpecValidationTests {
     @Test(arguments: ["", "abc", String(validSHA256.dropLast()), validSHA256 + "0", validSHA256 + validSHA256])
     func sha256OfTheWrongLengthIsRefused(sha256: String) throws {

@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The wall clock is a seam: a queue stamps its rows with ``QueueManager/Configuration/wallClock``,
 /// so tombstone purges and timestamps follow an injected clock, not the machine's.
-@Suite("Wall clock injected through the configuration")
+@Suite("Wall clock injected through the configuration", .alongside)
 struct WallClockTests {
     final class Clock: Sendable {
         let now = Mutex(Date(timeIntervalSince1970: 1_577_836_800))  // 2020-01-01T00:00:00Z

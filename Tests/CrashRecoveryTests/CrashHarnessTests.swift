@@ -2,6 +2,7 @@ import CrashHarness
 import Foundation
 import Synchronization
 import Testing
+import TestScheduling
 
 /// The crash harness as CI runs it: every canonical workload crashed by power loss at every
 /// durability point under several seeds (and one whose callers race, whose batches vary from run
@@ -15,7 +16,7 @@ import Testing
 /// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point, an eighth of them for a racing
 /// workload; 240 by default, which with the fault loops and kills makes over 80,000 trials a run:
 /// 256 before the racing workload came, whose trials the 16 seeds fewer pay for).
-@Suite("Crash harness: power loss, kills and faults", .serialized)
+@Suite("Crash harness: power loss, kills and faults", .serialized, .alone)
 struct CrashHarnessTests {
     static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 240
     /// Seeds of a racing workload: a seed is also a run of its own interleaving, crashed at every
