@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The plain-URL fast path of `addFiles` accepts only what `URLComponents` accepts with a host and
 /// no credentials; anything else goes to `URLComponents`, which decides.
-@Suite("Validation: the plain http(s) URL fast path")
+@Suite("Validation: the plain http(s) URL fast path", .alongside)
 struct PlainURLTests {
     @Test(arguments: [
         "http://example.test", "https://example.test/", "https://downloads.example.com/a/1.bin",

@@ -2,11 +2,12 @@ import BackgroundCopyTesting
 import Foundation
 import PostgresNIO
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// The engine and the host's calls on a PostgreSQL queue, in this process: real PostgreSQL (the
 /// throwaway cluster), real HTTP on loopback.
-@Suite("PostgreSQL: the engine and the queue calls", .serialized)
+@Suite("PostgreSQL: the engine and the queue calls", .serialized, .alone)
 struct PostgresEngineTests {
     @Test(.timeLimit(.minutes(2)))
     func anEngineTransfersEveryFileOnceAndByteIdentical() async throws {

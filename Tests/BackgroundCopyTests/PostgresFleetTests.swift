@@ -1,11 +1,12 @@
 import BackgroundCopyTesting
 import Foundation
 import Testing
+import TestScheduling
 @testable import BackgroundCopy
 
 /// Several engine processes (`bgcopy run --db postgres://…`) on one PostgreSQL queue, this test
 /// process being the host that adds work and cancels it: the "done means" for scale-out.
-@Suite("PostgreSQL: a fleet of engine processes", .serialized)
+@Suite("PostgreSQL: a fleet of engine processes", .serialized, .alone)
 struct PostgresFleetTests {
     /// Three engines transfer 1,000 files; one is SIGKILLed mid-run with files in flight. Every file
     /// completes exactly once (one `fileComplete` event each), byte-identical, its files taken over.
