@@ -68,7 +68,7 @@ public struct InvariantChecker {
                 do {
                     try await manager.createGroup(id: GroupID(id), properties: GroupProperties(displayName: "reuse"))
                     fail("I7", "the ID of cancelled group \(id) was reused")
-                } catch where error.code == .alreadyExists {
+                } catch let error where error.code == .alreadyExists {
                 } catch {
                     fail("I7", "reusing cancelled group \(id) failed with \(error.code), not alreadyExists")
                 }
@@ -282,7 +282,7 @@ public struct InvariantChecker {
             do {
                 try await group.resume()
                 resumed.append(group)
-            } catch where error.code == .empty {}
+            } catch let error where error.code == .empty {}
         }
         var started = 0
         let transports: [String: any Transport] = ["file": FileTransport(), "http": SourceTransport(directory: sources)]

@@ -239,7 +239,7 @@ public enum LiveFaultTrial {
                 var found: [(Group, GroupStatus)] = []
                 for group in try await manager.groups() { found.append((group, try await group.status())) }
                 states = found
-            } catch where error.code != .storage {
+            } catch let error where error.code != .storage {
                 violations.append(Violation(invariant: "I12", detail: "status() during a fault threw \(error.code): \(error.message)"))
             } catch {}
             if states.count == 3 && states.allSatisfy({ $0.1.state == .complete }) { return violations }

@@ -46,7 +46,7 @@ enum StoragePatience {
                 let result = try await step()
                 if attempt > 0 { logger.info("database usable again", metadata: ["step": "\(what)", "tries": "\(attempt + 1)"]) }
                 return result
-            } catch where error.isPassingStorageFailure && !stopped() {
+            } catch let error where error.isPassingStorageFailure && !stopped() {
                 if attempt == 0 || attempt.isMultiple(of: 20) {
                     logger.info("database failure, will try again", metadata: ["step": "\(what)", "error": "\(error)"])
                 }

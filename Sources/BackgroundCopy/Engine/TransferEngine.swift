@@ -116,7 +116,7 @@ struct TransferEngine: Sendable {
             for await signal in signals {
                 do throws(QueueError) {
                     try await look(signal)
-                } catch where error.isPassingStorageFailure {
+                } catch let error where error.isPassingStorageFailure {
                     // Busy past the timeout, or full: not a reason to stop. Look again later.
                     let failures = (backoff?.failures ?? 0) + 1
                     if failures == 1 || failures.isMultiple(of: 20) {

@@ -55,7 +55,7 @@ extension TransferWorker {
         if error.code == .transfer, error.isTransient, let sink, let file, (try? fileSystem.fsync(file)) != nil {  // unsynced: no checkpoint
             do throws(QueueError) {
                 try await sink.commit(bytes: nil, sync: false)
-            } catch where error == TransferSink.stopped {
+            } catch let error where error == TransferSink.stopped {
                 // cancelled or suspended meanwhile: settle finds the file no longer claimed
             }
         }

@@ -139,7 +139,7 @@ struct TransferWorker: Sendable {
         // Renamed: from here on only `complete` may follow, however long the database needs.
         do throws(QueueError) {
             try await context.patiently("complete") { () async throws(QueueError) in try await context.ledger.complete(claim.fileRowID) }
-        } catch where error.code == .invalidState {
+        } catch let error where error.code == .invalidState {
             return  // cancelled while finalizing: the file is retained where it now is
         }
         context.logger.debug("file complete", metadata: ["file": "\(claim.local)", "bytes": "\(held)"])

@@ -21,7 +21,7 @@ extension QueueManager {
             if batch.isEmpty {
                 do throws(QueueError) {
                     stamp = try await outbox.waitForChange(since: stamp)
-                } catch where Task.isCancelled {
+                } catch _ where Task.isCancelled {
                     return
                 }
                 continue

@@ -97,7 +97,7 @@ struct Reconciler {
         for file in finalizing {
             do throws(QueueError) {
                 try settleFinalizing(file)
-            } catch where error.code != .storage {
+            } catch let error where error.code != .storage {
                 try quarantine(file.id, path: file.temp ?? file.local, error)
             }
         }
@@ -133,7 +133,7 @@ struct Reconciler {
         for file in waiting {
             do throws(QueueError) {
                 try trim(file.id, temp: file.temp, committed: file.done)
-            } catch where error.code != .storage {
+            } catch let error where error.code != .storage {
                 if file.failed {
                     core.logger.info("temp file of a failed file left as it is", metadata: ["error": "\(error)"])
                 } else {

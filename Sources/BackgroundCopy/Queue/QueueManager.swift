@@ -75,7 +75,7 @@ public final class QueueManager: Sendable {
     private static func createIfMissing(_ path: String, fileSystem: any FileSystem) throws(QueueError) {
         do throws(QueueError) {
             fileSystem.close(try fileSystem.open(path, exclusive: true))
-        } catch where error.systemError == EEXIST {}
+        } catch let error where error.systemError == EEXIST {}
     }
 
     /// The engine's store operations (claim, checkpoint, finalize, complete), for the benchmarks.

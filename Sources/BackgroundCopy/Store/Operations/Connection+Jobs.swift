@@ -48,7 +48,7 @@ extension Connection {
             let rows = Self.insertChunks.first { $0 <= files.count - offset } ?? 1
             do throws(QueueError) {
                 try insertFiles(files, digests: digests, from: offset, count: rows, job: job, firstPosition: first)
-            } catch where error.sqliteResultCode == Connection.uniqueConstraint && rows > 1 {
+            } catch let error where error.sqliteResultCode == Connection.uniqueConstraint && rows > 1 {
                 // The statement's rows are backed out; insert them one by one to name the file.
                 for single in offset..<offset + rows {
                     try insertFiles(files, digests: digests, from: single, count: 1, job: job, firstPosition: first)
@@ -90,7 +90,7 @@ extension Connection {
         }
         do throws(QueueError) {
             try insert.run()
-        } catch where error.sqliteResultCode == Connection.uniqueConstraint && count == 1 {
+        } catch let error where error.sqliteResultCode == Connection.uniqueConstraint && count == 1 {
             // The unique index files_live_local_path refused it: the files before it were inserted
             // and roll back with the call.
             let file = files[start]
