@@ -23,14 +23,16 @@ struct TransferEngine: Sendable {
         }
         let clients = HTTPClients(core.configuration)
         var transports: [String: any Transport] = ["file": FileTransport(fileSystem: core.fileSystem)]
-        let http = HTTPTransport(clients: clients, maxRedirects: core.configuration.maxRedirects,
-                                 credentials: core.configuration.credentials)
+        let http = HTTPTransport(
+            clients: clients, maxRedirects: core.configuration.maxRedirects,
+            credentials: core.configuration.credentials)
         transports["http"] = http
         transports["https"] = http
         transports.merge(core.configuration.transports) { _, custom in custom }
         let observability = EngineObservability(core.configuration)
-        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
-                                    engineStop: EngineStop(), observability: observability)
+        let context = EngineContext(
+            core: core, ledger: TransferLedger(core: core), transports: transports,
+            engineStop: EngineStop(), observability: observability)
         let census = observability?.metrics.map { GroupCensus.start($0, ledger: context.ledger) }
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         let notifyCommands = NotifyCommandRunner(core: core).start()
@@ -80,9 +82,11 @@ struct TransferEngine: Sendable {
             while running.count < core.configuration.maxConcurrentTransfers {
                 let backgroundBusy = running.values.contains { $0.claim.priority != .foreground }
                 let background = Set(running.values.lazy.filter { $0.claim.priority != .foreground }.map(\.claim.groupRowID))
-                guard let claim = try await context.ledger.claimNextFile(
-                    filesPerGroup: max(1, core.configuration.maxFilesPerGroup), foregroundOnly: backgroundBusy,
-                    alsoGroup: background.first) else { return }
+                guard
+                    let claim = try await context.ledger.claimNextFile(
+                        filesPerGroup: max(1, core.configuration.maxFilesPerGroup), foregroundOnly: backgroundBusy,
+                        alsoGroup: background.first)
+                else { return }
                 let worker = TransferWorker(context: context, claim: claim, throttle: throttle)
                 let task = Task {
                     await worker.run()
@@ -140,8 +144,9 @@ struct TransferEngine: Sendable {
     /// A background group yields to a waiting background group of higher priority (BITS' pre-emption).
     private func preempt(_ running: [Int64: Running], _ context: EngineContext) async throws(QueueError) {
         guard let background = running.values.first(where: { $0.claim.priority != .foreground }),
-              let waiting = try await context.ledger.bestWaitingBackgroundPriority(),
-              waiting < background.claim.priority else { return }
+            let waiting = try await context.ledger.bestWaitingBackgroundPriority(),
+            waiting < background.claim.priority
+        else { return }
         background.task.cancel()
     }
 }

@@ -28,8 +28,9 @@ extension TransferWorker {
             // The database, not the transfer, failed: wait and try again, whatever the no-progress
             // timeout says. What was written beyond the last checkpoint is cut off next time.
             let wait = context.retryDelay(groupDelayMilliseconds: 0, retries: claim.retries + 1, serverAsked: nil)
-            context.logger.info("database failure during a transfer, will retry",
-                                   metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
+            context.logger.info(
+                "database failure during a transfer, will retry",
+                metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
             let now = context.core.now()
             _ = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
                 try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
@@ -78,8 +79,9 @@ extension TransferWorker {
             let now = context.core.now()
             if timeout > 0, now - (progressAt ?? now) < timeout {
                 let wait = context.retryDelay(groupDelayMilliseconds: delay, retries: claim.retries + 1, serverAsked: error.retryAfter)
-                context.logger.info("transient failure, will retry",
-                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error.message)"])
+                context.logger.info(
+                    "transient failure, will retry",
+                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error.message)"])
                 let waiting = try await context.patiently("retry later") { () async throws(QueueError) -> Bool in
                     try await context.ledger.retryLater(claim.fileRowID, error: error, retryAt: now + wait.milliseconds)
                 }

@@ -109,8 +109,9 @@ struct Reconciler {
         let ledger = TransferLedger(core: core)
         let kind = try file.temp.flatMap { path throws(QueueError) in try fileSystem.kind(of: path) }
         if let path = file.temp, kind != nil, kind != .regular {
-            throw QueueError(.fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
-                             value: path, systemError: kind == .directory ? EISDIR : ELOOP)
+            throw QueueError(
+                .fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
+                value: path, systemError: kind == .directory ? EISDIR : ELOOP)
         }
         let temp = try file.temp.flatMap { path throws(QueueError) in try fileSystem.metadata(of: path) }
         if let path = file.temp, let temp, let total = file.total, temp.size == UInt64(total) {
@@ -146,8 +147,9 @@ struct Reconciler {
     private func trim(_ fileRowID: Int64, temp path: String, committed: UInt64) throws(QueueError) {
         let kind = try fileSystem.kind(of: path)
         guard kind == nil || kind == .regular else {
-            throw QueueError(.fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
-                             value: path, systemError: kind == .directory ? EISDIR : ELOOP)
+            throw QueueError(
+                .fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
+                value: path, systemError: kind == .directory ? EISDIR : ELOOP)
         }
         let size = try fileSystem.metadata(of: path)?.size
         if let size, Mutant.trustTempLength.isActive, size > committed {

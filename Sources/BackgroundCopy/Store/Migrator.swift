@@ -46,8 +46,9 @@ struct Migrator {
                 do throws(QueueError) {
                     try connection.execute(migration.sql)
                 } catch {
-                    throw QueueError(.storage, "migration \(migration.name) failed on \(path): \(error.message)",
-                                     value: migration.name, sqliteResultCode: error.sqliteResultCode, sql: error.sql)
+                    throw QueueError(
+                        .storage, "migration \(migration.name) failed on \(path): \(error.message)",
+                        value: migration.name, sqliteResultCode: error.sqliteResultCode, sql: error.sql)
                 }
                 try connection.execute("PRAGMA user_version = \(migration.version)")
             }
@@ -87,8 +88,9 @@ struct Migrator {
         case 26:  // SQLITE_NOTADB
             return QueueError(.incompatibleDatabase, "\(path) is not an SQLite database", value: path, sqliteResultCode: rc)
         case 11:  // SQLITE_CORRUPT
-            return QueueError(.corrupt, "\(path) is damaged: \(error.message) — run `bgcopy check`, restore a backup or start a new queue",
-                              value: path, sqliteResultCode: rc)
+            return QueueError(
+                .corrupt, "\(path) is damaged: \(error.message) — run `bgcopy check`, restore a backup or start a new queue",
+                value: path, sqliteResultCode: rc)
         default:
             return error
         }

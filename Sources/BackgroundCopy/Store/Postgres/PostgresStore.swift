@@ -120,8 +120,9 @@ extension QueueError {
         let state = error.serverInfo?[.sqlState]
         let message = error.serverInfo?[.message] ?? "\(error.code)"
         let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
-        return QueueError(.storage, "PostgreSQL \(state ?? "client") error\(doing.map { " while " + $0 } ?? ""): \(message)\(detail)",
-                          value: state, sql: sql)
+        return QueueError(
+            .storage, "PostgreSQL \(state ?? "client") error\(doing.map { " while " + $0 } ?? ""): \(message)\(detail)",
+            value: state, sql: sql)
     }
 }
 
