@@ -57,7 +57,9 @@ struct Migrator {
             }
             try connection.execute("COMMIT")
         } catch {
-            if connection.inTransaction { try? connection.execute("ROLLBACK") }  // the error thrown next is the one that matters; a failed rollback ends with the connection
+            if connection.inTransaction {
+                try? connection.execute("ROLLBACK")  // the error thrown next is the one that matters; a failed rollback ends with the connection
+            }
             throw Migrator.incompatible(path, error)
         }
     }
