@@ -128,19 +128,21 @@ if Context.environment["ENABLE_BENCHMARKS"] == "1" {
     package.dependencies.append(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
     let benchmark = Target.Dependency.product(name: "Benchmark", package: "benchmark")
-    package.targets += [
-        .target(name: "BenchmarkSupport", dependencies: ["BackgroundCopy", "CSQLite", benchmark], path: "Benchmarks/BenchmarkSupport"),
-    ] + ["QueueOperations", "QueueScaling", "QueueConcurrency"].map { name in
-        .executableTarget(
-            name: name,
-            dependencies: ["BackgroundCopy", "BenchmarkSupport", "CSQLite", benchmark],
-            path: "Benchmarks/\(name)",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
-    } + [
-        // One operation in a loop, for valgrind --tool=callgrind (see Benchmarks/README.md).
-        .executableTarget(name: "QueueProfile", dependencies: ["BackgroundCopy", "BenchmarkSupport"], path: "Benchmarks/Tools/QueueProfile"),
-    ]
+    package.targets +=
+        [
+            .target(name: "BenchmarkSupport", dependencies: ["BackgroundCopy", "CSQLite", benchmark], path: "Benchmarks/BenchmarkSupport")
+        ]
+        + ["QueueOperations", "QueueScaling", "QueueConcurrency"].map { name in
+            .executableTarget(
+                name: name,
+                dependencies: ["BackgroundCopy", "BenchmarkSupport", "CSQLite", benchmark],
+                path: "Benchmarks/\(name)",
+                plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+            )
+        } + [
+            // One operation in a loop, for valgrind --tool=callgrind (see Benchmarks/README.md).
+            .executableTarget(name: "QueueProfile", dependencies: ["BackgroundCopy", "BenchmarkSupport"], path: "Benchmarks/Tools/QueueProfile")
+        ]
 }
 
 // Documentation (Sources/BackgroundCopy/Documentation.docc), only with ENABLE_DOCC=1, so plain

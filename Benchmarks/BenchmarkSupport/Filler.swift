@@ -25,7 +25,8 @@ package struct Filler: Sendable {
         Workspace.remove(path)
         _ = try! QueueManager(path: path, configuration: Workspace.configuration(.relaxed))
         let db = RawConnection(path: path, durability: .relaxed)
-        db.execute("""
+        db.execute(
+            """
             BEGIN IMMEDIATE;
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(groups))
             INSERT INTO groups (uuid, state, priority, display_name, created_at, modified_at)

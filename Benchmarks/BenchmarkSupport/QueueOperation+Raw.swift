@@ -12,8 +12,9 @@ extension QueueOperation {
         case .addFiles1, .addFiles100:
             var batch: [FileSpec] = []
             let count = self == .addFiles1 ? 1 : 100
-            return Step(prepare: { batch = subject.names.specs(count) },
-                        run: { files.addFiles(batch, to: subject.job, in: subject.group) })
+            return Step(
+                prepare: { batch = subject.names.specs(count) },
+                run: { files.addFiles(batch, to: subject.job, in: subject.group) })
         case .resume:
             return Step(prepare: { groups.suspend(subject.group) }, run: { groups.resume(subject.group) })
         case .status:

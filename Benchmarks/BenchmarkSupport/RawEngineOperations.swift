@@ -23,7 +23,8 @@ package final class RawEngineOperations {
     package init(_ queue: RawQueue) {
         self.queue = queue
         let db = queue.db
-        candidates = db.prepare("""
+        candidates = db.prepare(
+            """
             SELECT g.id, g.uuid,
                    (SELECT count(*) FROM jobs j JOIN files f ON f.job_id = j.id
                     WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing')),
@@ -36,41 +37,49 @@ package final class RawEngineOperations {
               AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
             ORDER BY g.priority, g.id
             """)
-        completeIdle = db.prepare("""
+        completeIdle = db.prepare(
+            """
             UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1, retry_at = NULL, progress_at = NULL,
                    last_error_code = NULL, last_error_message = NULL, last_error_system = NULL, last_error_http = NULL,
                    last_error_retries = NULL, last_error_file_id = NULL
             WHERE id = ?2 AND state IN ('queued', 'transferring')
             """)
         localPath = db.prepare("SELECT local_path FROM files WHERE id = ?")
-        markTransferring = db.prepare("""
+        markTransferring = db.prepare(
+            """
             UPDATE files SET state = 'transferring', temp_path = coalesce(temp_path, ?) WHERE id = ?
             RETURNING remote_url, local_path, temp_path, bytes_done, bytes_total, validator, sha256, retries
             """)
         groupHeaders = db.prepare("SELECT priority, http_headers FROM groups WHERE id = ?")
-        groupTransferring = db.prepare("""
+        groupTransferring = db.prepare(
+            """
             UPDATE groups SET state = 'transferring', modified_at = ?1, progress_at = coalesce(progress_at, ?1) WHERE id = ?2
             """)
-        claimed = db.prepare("""
+        claimed = db.prepare(
+            """
             SELECT g.id, j.id, f.position, f.bytes_done FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
             WHERE f.id = ? AND f.state = 'transferring' AND g.state = 'transferring'
             """)
-        saveProgress = db.prepare("""
+        saveProgress = db.prepare(
+            """
             UPDATE files SET bytes_done = ?, bytes_total = coalesce(?, bytes_total), validator = coalesce(?, validator),
                    retries = CASE WHEN ? THEN 0 ELSE retries END
             WHERE id = ?
             """)
         progressAt = db.prepare("UPDATE groups SET progress_at = ? WHERE id = ?")
         markFinalizing = db.prepare("UPDATE files SET state = 'finalizing', bytes_done = ?1, bytes_total = ?1 WHERE id = ?2")
-        finalizingOwner = db.prepare("""
+        finalizingOwner = db.prepare(
+            """
             SELECT j.group_id, f.job_id, f.position FROM files f JOIN jobs j ON j.id = f.job_id
             WHERE f.id = ? AND f.state = 'finalizing'
             """)
         markComplete = db.prepare("UPDATE files SET state = 'complete', temp_path = NULL, completed_at = ? WHERE id = ?")
-        jobLeft = db.prepare("""
+        jobLeft = db.prepare(
+            """
             SELECT EXISTS (SELECT 1 FROM files WHERE job_id = ? AND state IN ('queued', 'transferring', 'finalizing', 'error'))
             """)
-        groupLeft = db.prepare("""
+        groupLeft = db.prepare(
+            """
             SELECT EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                            WHERE j.group_id = ? AND j.state = 'active' AND f.state IN ('queued', 'transferring', 'finalizing', 'error'))
             """)
@@ -112,8 +121,9 @@ package final class RawEngineOperations {
             markTransferring.bind(1, "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(choice.file).bgcopy-part")
             markTransferring.bind(2, choice.file)
             markTransferring.step()
-            let claim = RawClaim(fileRowID: choice.file, remote: markTransferring.text(0), tempPath: markTransferring.text(2),
-                                 bytesDone: markTransferring.int64(3))
+            let claim = RawClaim(
+                fileRowID: choice.file, remote: markTransferring.text(0), tempPath: markTransferring.text(2),
+                bytesDone: markTransferring.int64(3))
             markTransferring.reset()
             groupHeaders.bind(1, choice.group)
             groupHeaders.step()
@@ -142,8 +152,9 @@ package final class RawEngineOperations {
             progressAt.bind(1, now)
             progressAt.bind(2, owner.group)
             progressAt.run()
-            queue.event("progress", group: owner.group, job: owner.job, fileIndex: owner.index, state: "transferring",
-                        detail: "\(bytesDone)", at: now)
+            queue.event(
+                "progress", group: owner.group, job: owner.job, fileIndex: owner.index, state: "transferring",
+                detail: "\(bytesDone)", at: now)
         }
     }
 

@@ -19,10 +19,15 @@ package final class RawFileOperations {
         insertJob = db.prepare("INSERT INTO jobs (uuid, group_id, created_at) VALUES (?, ?, ?)")
         liveJob = db.prepare("SELECT id FROM jobs WHERE uuid = ? AND group_id = ? AND state = 'active'")
         nextPosition = db.prepare("SELECT coalesce(max(position) + 1, 0) FROM files WHERE job_id = ?")
-        insertFiles = Dictionary(uniqueKeysWithValues: [32, 8, 1].map { rows in
-            (rows, db.prepare("INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES "
-                              + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")))
-        })
+        insertFiles = Dictionary(
+            uniqueKeysWithValues: [32, 8, 1].map { rows in
+                (
+                    rows,
+                    db.prepare(
+                        "INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES "
+                            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+                )
+            })
         reopenComplete = db.prepare("UPDATE groups SET state = 'suspended', completed_at = NULL, modified_at = ? WHERE id = ?")
     }
 

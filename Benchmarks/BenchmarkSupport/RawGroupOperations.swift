@@ -27,51 +27,61 @@ package final class RawGroupOperations {
         self.queue = queue
         let db = queue.db
         uuidTaken = db.prepare("SELECT 1 FROM groups WHERE uuid = ?")
-        insertGroup = db.prepare("""
+        insertGroup = db.prepare(
+            """
             INSERT INTO groups (uuid, priority, display_name, description, notify_flags, retry_delay_ms,
                                 no_progress_timeout_ms, http_headers, created_at, modified_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         setSuspended = db.prepare("UPDATE groups SET state = 'suspended', modified_at = ? WHERE id = ?")
-        pending = db.prepare("""
+        pending = db.prepare(
+            """
             SELECT EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                            WHERE j.group_id = ? AND j.state = 'active' AND f.state IN ('queued', 'transferring', 'finalizing', 'error'))
             """)
-        requeueFailed = db.prepare("""
+        requeueFailed = db.prepare(
+            """
             UPDATE files SET state = 'queued'
             WHERE state = 'error' AND job_id IN (SELECT id FROM jobs WHERE group_id = ? AND state = 'active')
             """)
-        setQueued = db.prepare("""
+        setQueued = db.prepare(
+            """
             UPDATE groups SET state = 'queued', modified_at = ?, retry_at = NULL, progress_at = NULL,
                    last_error_code = NULL, last_error_message = NULL, last_error_system = NULL, last_error_http = NULL,
                    last_error_retries = NULL, last_error_file_id = NULL
             WHERE id = ?
             """)
-        firstJob = db.prepare("""
+        firstJob = db.prepare(
+            """
             SELECT j.id FROM jobs j WHERE j.group_id = ? AND j.state = 'active'
               AND EXISTS (SELECT 1 FROM files f WHERE f.job_id = j.id AND f.state IN ('queued', 'transferring', 'finalizing', 'error'))
             ORDER BY j.id LIMIT 1
             """)
         jobsBefore = db.prepare("SELECT count(*) FROM jobs WHERE group_id = ? AND state = 'active' AND id < ?")
-        lastError = db.prepare("""
+        lastError = db.prepare(
+            """
             SELECT g.error_count, g.last_error_code, g.last_error_message, g.last_error_system, g.last_error_http,
                    g.last_error_retries, f.position, f.job_id
             FROM groups g LEFT JOIN files f ON f.id = g.last_error_file_id WHERE g.id = ?
             """)
-        progress = db.prepare("""
+        progress = db.prepare(
+            """
             SELECT count(*), coalesce(sum(f.state = 'complete'), 0), coalesce(sum(f.bytes_done), 0),
                    coalesce(sum(coalesce(f.bytes_total, f.size_hint)), 0),
                    coalesce(sum(f.bytes_total IS NULL AND f.size_hint IS NULL), 0)
             FROM jobs j JOIN files f ON f.job_id = j.id WHERE j.group_id = ? AND j.state = 'active'
             """)
         let jobsOfGroup = "SELECT id FROM jobs WHERE group_id = ?1 AND state = 'active'"
-        temps = db.prepare("""
+        temps = db.prepare(
+            """
             SELECT id, state, temp_path, local_path FROM files WHERE job_id IN (\(jobsOfGroup)) AND temp_path IS NOT NULL
             """)
-        retain = db.prepare("""
+        retain = db.prepare(
+            """
             UPDATE files SET state = 'retained' WHERE job_id IN (\(jobsOfGroup)) AND state IN ('complete', 'finalizing')
             """)
-        discard = db.prepare("""
+        discard = db.prepare(
+            """
             UPDATE files SET state = 'discarded' WHERE job_id IN (\(jobsOfGroup)) AND state NOT IN ('retained', 'discarded')
             """)
         tombstoneJobs = db.prepare("UPDATE jobs SET state = 'cancelled', cancelled_at = ?2 WHERE group_id = ?1 AND state = 'active'")

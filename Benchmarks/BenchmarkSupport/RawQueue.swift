@@ -19,7 +19,8 @@ package final class RawQueue {
         begin = db.prepare("BEGIN IMMEDIATE")
         beginRead = db.prepare("BEGIN DEFERRED")
         commit = db.prepare("COMMIT")
-        insertEvent = db.prepare("""
+        insertEvent = db.prepare(
+            """
             INSERT INTO events (at, group_id, job_id, file_index, kind, state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         liveGroup = db.prepare("SELECT id, state, priority FROM groups WHERE uuid = ? AND state <> 'cancelled'")

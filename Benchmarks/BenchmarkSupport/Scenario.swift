@@ -31,13 +31,17 @@ package struct Scenario: Sendable {
             let name = "\(label): \(operation.rawValue)"
             let (durability, backlog) = (durability, backlog)
             let library = DatabaseFile()
-            Benchmark(name, configuration: Self.configuration, closure: Self.measure, setup: {
-                try operation.step(.library, durability: durability, backlog: backlog, database: library)
-            }, teardown: library.remove)
+            Benchmark(
+                name, configuration: Self.configuration, closure: Self.measure,
+                setup: {
+                    try operation.step(.library, durability: durability, backlog: backlog, database: library)
+                }, teardown: library.remove)
             let raw = DatabaseFile()
-            Benchmark(name + " (raw)", configuration: Self.configuration, closure: Self.measure, setup: {
-                try operation.step(.raw, durability: durability, backlog: backlog, database: raw)
-            }, teardown: raw.remove)
+            Benchmark(
+                name + " (raw)", configuration: Self.configuration, closure: Self.measure,
+                setup: {
+                    try operation.step(.raw, durability: durability, backlog: backlog, database: raw)
+                }, teardown: raw.remove)
         }
     }
 

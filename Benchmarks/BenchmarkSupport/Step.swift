@@ -31,8 +31,9 @@ package final class FileNames {
     package func specs(_ count: Int) -> [FileSpec] {
         defer { next += count }
         return (next..<next + count).map { index in
-            FileSpec(remote: "https://downloads.example.com/\(prefix)/\(index).bin",
-                     local: "\(Workspace.downloads)/\(prefix)-\(index).bin", sizeHint: 65536)
+            FileSpec(
+                remote: "https://downloads.example.com/\(prefix)/\(index).bin",
+                local: "\(Workspace.downloads)/\(prefix)-\(index).bin", sizeHint: 65536)
         }
     }
 }

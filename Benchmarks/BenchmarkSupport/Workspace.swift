@@ -9,7 +9,8 @@ import Foundation
 /// every benchmark of the run: each benchmark works on its own copy.
 package enum Workspace {
     package static let root: String = {
-        let root = ProcessInfo.processInfo.environment["BGCOPY_BENCH_DIR"]
+        let root =
+            ProcessInfo.processInfo.environment["BGCOPY_BENCH_DIR"]
             ?? NSTemporaryDirectory() + "bgcopy-benchmarks"
         try? FileManager.default.createDirectory(atPath: root + "/downloads", withIntermediateDirectories: true)
         return root

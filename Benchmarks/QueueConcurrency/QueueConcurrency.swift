@@ -18,29 +18,35 @@ let benchmarks: @Sendable () -> Void = {
         let label = durability == .full ? "full" : "relaxed"
         for callers in [1, 4, 16, 64] {
             let database = DatabaseFile()
-            Benchmark("\(label): createGroup ×\(callers) callers", configuration: Scenario.configuration, closure: { _, pool in
-                pool.round()
-            }, setup: {
-                let manager = try QueueManager(path: database.create(Filler(files: 1_000)), configuration: Workspace.configuration(durability))
-                let properties = GroupProperties(displayName: "benchmark")
-                return CallerPool(count: callers) { _ in _ = try! manager.createGroup(properties: properties) }
-            }, teardown: database.remove)
+            Benchmark(
+                "\(label): createGroup ×\(callers) callers", configuration: Scenario.configuration,
+                closure: { _, pool in
+                    pool.round()
+                },
+                setup: {
+                    let manager = try QueueManager(path: database.create(Filler(files: 1_000)), configuration: Workspace.configuration(durability))
+                    let properties = GroupProperties(displayName: "benchmark")
+                    return CallerPool(count: callers) { _ in _ = try! manager.createGroup(properties: properties) }
+                }, teardown: database.remove)
         }
         for callers in [1, 4, 16, 64] {
             let database = DatabaseFile()
-            Benchmark("\(label): mixed ×\(callers) callers", configuration: Scenario.configuration, closure: { _, pool in
-                pool.round()
-            }, setup: {
-                let manager = try QueueManager(path: database.create(Filler(files: 1_000)), configuration: Workspace.configuration(durability))
-                let properties = GroupProperties(displayName: "benchmark")
-                // Each caller uses only its own FileNames, from its own thread.
-                nonisolated(unsafe) let names = (0..<callers).map { FileNames("mixed\(callers)c\($0)") }
-                return CallerPool(count: callers) { caller in
-                    let group = try! manager.createGroup(properties: properties)
-                    try! group.createJob().addFiles(names[caller].specs(1))
-                    try! group.resume()
-                }
-            }, teardown: database.remove)
+            Benchmark(
+                "\(label): mixed ×\(callers) callers", configuration: Scenario.configuration,
+                closure: { _, pool in
+                    pool.round()
+                },
+                setup: {
+                    let manager = try QueueManager(path: database.create(Filler(files: 1_000)), configuration: Workspace.configuration(durability))
+                    let properties = GroupProperties(displayName: "benchmark")
+                    // Each caller uses only its own FileNames, from its own thread.
+                    nonisolated(unsafe) let names = (0..<callers).map { FileNames("mixed\(callers)c\($0)") }
+                    return CallerPool(count: callers) { caller in
+                        let group = try! manager.createGroup(properties: properties)
+                        try! group.createJob().addFiles(names[caller].specs(1))
+                        try! group.resume()
+                    }
+                }, teardown: database.remove)
         }
     }
 }

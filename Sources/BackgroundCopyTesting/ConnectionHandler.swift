@@ -81,7 +81,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard isActive, let plan, var cursor else { return }
         var size = BodyCursor.maximumPiece
         if case .trickle(let rate) = plan.delivery { size = max(1, min(rate / 20, 16 * 1024)) }
-        let next = plan.delivery == .endless
+        let next =
+            plan.delivery == .endless
             ? context.channel.allocator.buffer(repeating: UInt8(ascii: "*"), count: size)
             : cursor.next(size: size, allocator: context.channel.allocator)
         guard let piece = next else {

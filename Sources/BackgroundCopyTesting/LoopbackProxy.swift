@@ -92,7 +92,8 @@ private final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandl
         let requestLine = head[..<end.lowerBound].split(separator: "\r\n").first.map(String.init) ?? ""
         let parts = requestLine.split(separator: " ")
         guard parts.count == 3, parts[0] == "CONNECT", let colon = parts[1].lastIndex(of: ":"),
-              let targetPort = Int(parts[1][parts[1].index(after: colon)...]) else {
+            let targetPort = Int(parts[1][parts[1].index(after: colon)...])
+        else {
             reply("HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", context: context, close: true)
             return
         }

@@ -67,9 +67,12 @@ public final class PostgresCluster: Sendable {
         let directory = try makeDirectory(ownedByNobody: !runAs.isEmpty)
         let data = directory + "/data"
         do throws(Failure) {
-            try ServerCommand.run(runAs + ["\(binaries)/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                                        "--locale=C", "--no-instructions", "--no-sync"],
-                               in: directory, timeout: timeout)
+            try ServerCommand.run(
+                runAs + [
+                    "\(binaries)/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                    "--locale=C", "--no-instructions", "--no-sync",
+                ],
+                in: directory, timeout: timeout)
             var lastLog = ""
             for _ in 0..<5 {
                 let port = try freePort()
@@ -77,18 +80,23 @@ public final class PostgresCluster: Sendable {
                 let left = timeout - (clock.now - began)
                 let seconds = max(5, Int(left.components.seconds))
                 let started = Result { () throws(Failure) in
-                    try ServerCommand.run(runAs + ["\(binaries)/pg_ctl", "-D", data, "-l", directory + "/server.log",
-                                                "-w", "-t", "\(seconds)", "start"], in: directory, timeout: .seconds(seconds + 5))
+                    try ServerCommand.run(
+                        runAs + [
+                            "\(binaries)/pg_ctl", "-D", data, "-l", directory + "/server.log",
+                            "-w", "-t", "\(seconds)", "start",
+                        ], in: directory, timeout: .seconds(seconds + 5))
                 }
                 if case .success = started, waitUntilListening(port: port, deadline: clock.now + .seconds(10)) {
-                    let cluster = PostgresCluster(port: port, directory: directory, binaries: binaries, runAs: runAs,
-                                                  startupDuration: clock.now - began)
+                    let cluster = PostgresCluster(
+                        port: port, directory: directory, binaries: binaries, runAs: runAs,
+                        startupDuration: clock.now - began)
                     cluster.startWatchdog()
                     return cluster
                 }
                 lastLog = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
-                _ = try? ServerCommand.run(runAs + ["\(binaries)/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
-                                        in: directory, timeout: .seconds(30))
+                _ = try? ServerCommand.run(
+                    runAs + ["\(binaries)/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
+                    in: directory, timeout: .seconds(30))
                 if clock.now - began > timeout { break }
             }
             throw Failure("PostgreSQL did not start in \(directory): \(lastLog.suffix(2_000))")
@@ -117,8 +125,9 @@ public final class PostgresCluster: Sendable {
         }
         guard first else { return }
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try ServerCommand.run(runAs + ["\(binaries)/pg_ctl", "-D", directory + "/data", "-m", "fast", "-w", "-t", "60", "stop"],
-                           in: directory, timeout: .seconds(70))
+        try ServerCommand.run(
+            runAs + ["\(binaries)/pg_ctl", "-D", directory + "/data", "-m", "fast", "-w", "-t", "60", "stop"],
+            in: directory, timeout: .seconds(70))
     }
 
     /// Whether ``stop()`` has run.
@@ -140,8 +149,10 @@ public final class PostgresCluster: Sendable {
     /// headers: one line per row, columns separated by `|`).
     @discardableResult
     public func psql(database: String, command: String? = nil, file: String? = nil) throws(Failure) -> String {
-        var arguments = ["\(binaries)/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                         "-h", host, "-p", "\(port)", "-U", user, "-d", database]
+        var arguments = [
+            "\(binaries)/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+            "-h", host, "-p", "\(port)", "-U", user, "-d", database,
+        ]
         if let command { arguments += ["-c", command] }
         if let file { arguments += ["-f", file] }
         return try ServerCommand.run(arguments, in: directory, timeout: .seconds(60))
@@ -151,8 +162,11 @@ public final class PostgresCluster: Sendable {
     /// `\restrict` lines with their random key that newer pg_dump releases add dropped), without the
     /// tables in `excluding`: two databases built the same way dump the same.
     public func schemaDump(database: String, excluding: [String] = []) throws(Failure) -> String {
-        let arguments = ["\(binaries)/pg_dump", "--schema-only", "--no-owner", "--no-privileges",
-                         "-h", host, "-p", "\(port)", "-U", user, "-d", database] + excluding.flatMap { ["-T", $0] }
+        let arguments =
+            [
+                "\(binaries)/pg_dump", "--schema-only", "--no-owner", "--no-privileges",
+                "-h", host, "-p", "\(port)", "-U", user, "-d", database,
+            ] + excluding.flatMap { ["-T", $0] }
         return try ServerCommand.run(arguments, in: directory, timeout: .seconds(60))
             .split(separator: "\n", omittingEmptySubsequences: true)
             .filter { line in
@@ -199,7 +213,8 @@ public final class PostgresCluster: Sendable {
         if let found = candidates.first(where: { directory in needed.allSatisfy { fileManager.isExecutableFile(atPath: "\(directory)/\($0)") } }) {
             return found
         }
-        throw Failure("""
+        throw Failure(
+            """
             PostgreSQL server programs (initdb, pg_ctl) not found in $BGCOPY_POSTGRES_BIN, \(debianRoot)/*/bin or PATH. \
             Install Debian's package: apt-get install -y --no-install-recommends postgresql \
             (macOS: brew install postgresql@16); .ci/run does this on CI.

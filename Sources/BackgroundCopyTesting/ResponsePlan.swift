@@ -94,7 +94,8 @@ struct ResponsePlan {
         var rangeHeader = headers.first(name: "Range")
         if fault?.ignoresRange == true { rangeHeader = nil }
         if let validator = headers.first(name: "If-Range")?.trimmingWhitespace(),
-           validator != content.etag && validator != content.lastModified {
+            validator != content.etag && validator != content.lastModified
+        {
             rangeHeader = nil
         }
         var plan: ResponsePlan

@@ -68,7 +68,7 @@ public struct InvariantChecker {
                 do {
                     try await manager.createGroup(id: GroupID(id), properties: GroupProperties(displayName: "reuse"))
                     fail("I7", "the ID of cancelled group \(id) was reused")
-                } catch where error.code == .alreadyExists {
+                } catch let error where error.code == .alreadyExists {
                 } catch {
                     fail("I7", "reusing cancelled group \(id) failed with \(error.code), not alreadyExists")
                 }
@@ -88,10 +88,12 @@ public struct InvariantChecker {
             let database = try RawDatabase(path: context.databasePath)
             // Stopped before the schema was created: nothing committed.
             guard try database.rows("SELECT count(*) FROM sqlite_master WHERE name = 'files'").first?.first?.int64 == 1 else { return [] }
-            rows = try database.rows("""
+            rows = try database.rows(
+                """
                 SELECT local_path, temp_path, bytes_done FROM files
                 WHERE state IN ('queued', 'transferring', 'error') AND bytes_done > 0 AND temp_path IS NOT NULL
-                """).map { ($0[0].string, $0[1].string, Int($0[2].int64)) }
+                """
+            ).map { ($0[0].string, $0[1].string, Int($0[2].int64)) }
         } catch {
             return [Violation(invariant: "I0", detail: "the crashed database cannot be read: \(error)")]
         }
@@ -120,14 +122,17 @@ public struct InvariantChecker {
         for row in try database.rows("SELECT uuid, state FROM groups") {
             if let id = row[0].uuid { groups[id] = row[1].string }
         }
-        let files = try database.rows("""
+        let files = try database.rows(
+            """
             SELECT f.id, g.uuid, g.state, j.state = 'active', f.local_path, f.state, f.bytes_done,
                    (SELECT count(*) FROM events e WHERE e.kind = 'fileComplete' AND e.job_id = j.id AND e.file_index = f.position)
             FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id ORDER BY f.id
-            """).compactMap { row -> FileRow? in
+            """
+        ).compactMap { row -> FileRow? in
             guard let group = row[1].uuid else { return nil }
-            return FileRow(id: row[0].int64, group: group, groupState: row[2].string, jobActive: row[3].int64 == 1,
-                           local: row[4].string, state: row[5].string, bytesDone: row[6].int64, completions: Int(row[7].int64))
+            return FileRow(
+                id: row[0].int64, group: group, groupState: row[2].string, jobActive: row[3].int64 == 1,
+                local: row[4].string, state: row[5].string, bytesDone: row[6].int64, completions: Int(row[7].int64))
         }
         return (integrity.isEmpty ? "no answer" : integrity, foreignKeys, groups, files)
     }
@@ -260,8 +265,10 @@ public struct InvariantChecker {
     static let silent = Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// I11: with a healthy disk, every live group with work left completes once resumed.
-    private func complete(_ manager: QueueManager, _ database: RawDatabase, _ context: WorkloadContext,
-                          _ fail: (String, String) -> Void) async {
+    private func complete(
+        _ manager: QueueManager, _ database: RawDatabase, _ context: WorkloadContext,
+        _ fail: (String, String) -> Void
+    ) async {
         do {
             for (group, state) in try await resumeAndRun(manager, sources: context.sourceDirectory) where state != .complete {
                 fail("I11", "group \(group.id) is \(state) after a healthy run, not complete")
@@ -282,7 +289,7 @@ public struct InvariantChecker {
             do {
                 try await group.resume()
                 resumed.append(group)
-            } catch where error.code == .empty {}
+            } catch let error where error.code == .empty {}
         }
         var started = 0
         let transports: [String: any Transport] = ["file": FileTransport(), "http": SourceTransport(directory: sources)]
@@ -300,8 +307,9 @@ struct SourceTransport: Transport {
 
     func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
         let name = request.remote.split(separator: "/").last.map(String.init) ?? ""
-        let local = TransferRequest(remote: "\(directory)/\(name)", offset: request.offset, validator: request.validator,
-                                    headers: request.headers, groupID: request.groupID)
+        let local = TransferRequest(
+            remote: "\(directory)/\(name)", offset: request.offset, validator: request.validator,
+            headers: request.headers, groupID: request.groupID)
         try await FileTransport().fetch(local, into: sink)
     }
 }

@@ -97,8 +97,9 @@ public enum LiveFaultTrial {
             try context.prepareDirectories()
             server = try await LoopbackServer.start()
         } catch {
-            return TrialResult(workload: fault.rawValue, tier: .live, at: at, seed: 0, acted: false,
-                               violations: [Violation(invariant: "setup", detail: "\(error)")])
+            return TrialResult(
+                workload: fault.rawValue, tier: .live, at: at, seed: 0, acted: false,
+                violations: [Violation(invariant: "setup", detail: "\(error)")])
         }
         pls_reset("\(directory)/queue", Int32(PLS_MODE_NONE), 0, 0, 0, 0)
         var acted = false
@@ -152,8 +153,10 @@ public enum LiveFaultTrial {
 
     /// Three resumed groups: two HTTP files, an HTTP file and a local copy, two local copies.
     private static func setUp(_ context: WorkloadContext, _ server: LoopbackServer) throws -> QueueManager {
-        let sizes = [("n0.bin", 48 << 10), ("n1.bin", 40 << 10), ("n2.bin", 32 << 10), ("l0.bin", 24 << 10),
-                     ("l1.bin", 16 << 10), ("l2.bin", 20 << 10)]
+        let sizes = [
+            ("n0.bin", 48 << 10), ("n1.bin", 40 << 10), ("n2.bin", 32 << 10), ("l0.bin", 24 << 10),
+            ("l1.bin", 16 << 10), ("l2.bin", 20 << 10),
+        ]
         var sources: [String: String] = [:]
         for (index, (name, size)) in sizes.enumerated() {
             let path = try context.source(name, size: size, seed: UInt8(70 + index))
@@ -228,8 +231,10 @@ public enum LiveFaultTrial {
     }
 
     /// Waits until every group is complete, a group is in `error`, the engine stops, or ``bound``.
-    private static func awaitCompletion(_ manager: QueueManager, fault: LiveFault, context: WorkloadContext,
-                                        progress: Progress) async -> [Violation] {
+    private static func awaitCompletion(
+        _ manager: QueueManager, fault: LiveFault, context: WorkloadContext,
+        progress: Progress
+    ) async -> [Violation] {
         let deadline = ContinuousClock.now + bound
         var states: [(Group, GroupStatus)] = []
         var violations: [Violation] = []
@@ -239,12 +244,13 @@ public enum LiveFaultTrial {
                 var found: [(Group, GroupStatus)] = []
                 for group in try await manager.groups() { found.append((group, try await group.status())) }
                 states = found
-            } catch where error.code != .storage {
+            } catch let error where error.code != .storage {
                 violations.append(Violation(invariant: "I12", detail: "status() during a fault threw \(error.code): \(error.message)"))
             } catch {}
             if states.count == 3 && states.allSatisfy({ $0.1.state == .complete }) { return violations }
             if let (group, status) = states.first(where: { $0.1.state == .error }), fault.mayRecordError, resumes < 3,
-               let code = status.lastError?.error.code, code == .storage || code == .fileSystem {
+                let code = status.lastError?.error.code, code == .storage || code == .fileSystem
+            {
                 if progress.faultCleared.withLock({ $0 }) {
                     resumes += 1
                     do throws(QueueError) { try context.resume(group) } catch {}

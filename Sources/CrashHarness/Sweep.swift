@@ -49,8 +49,9 @@ public struct Sweep {
             let points = await TrialRunner.points(of: workload)
             for point in Swift.stride(from: Int64(1), through: points, by: 1) {
                 for seed in firstSeed..<(firstSeed + seeds) {
-                    let result = await TrialRunner.run(workload, tier: .powerLoss, at: point, seed: seed,
-                                                       complete: trials % completeEvery == 0)
+                    let result = await TrialRunner.run(
+                        workload, tier: .powerLoss, at: point, seed: seed,
+                        complete: trials % completeEvery == 0)
                     if record(result) { return trials }
                 }
             }

@@ -91,8 +91,9 @@ public enum TrialRunner {
         do {
             try context.prepareDirectories()
         } catch {
-            return TrialResult(workload: workload.name, tier: tier, at: at, seed: seed, acted: false,
-                               violations: [Violation(invariant: "setup", detail: "\(error)")])
+            return TrialResult(
+                workload: workload.name, tier: tier, at: at, seed: seed, acted: false,
+                violations: [Violation(invariant: "setup", detail: "\(error)")])
         }
         let (kind, persistent) = tier.fault
         let mode = tier == .powerLoss ? PLS_MODE_POWER_LOSS : PLS_MODE_FAULT

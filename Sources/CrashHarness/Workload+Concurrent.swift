@@ -28,12 +28,15 @@ extension Workload {
     /// one by cancelling its group.
     private static let callers: [Caller] = [.blocking, .async, .async, .blocking]
 
-    private static func calls(of caller: Caller, number: Int, _ ctx: WorkloadContext, sources: [String],
-                              taken: (local: String, source: String)) async throws {
+    private static func calls(
+        of caller: Caller, number: Int, _ ctx: WorkloadContext, sources: [String],
+        taken: (local: String, source: String)
+    ) async throws {
         let local = { (index: Int) in ctx.local("w\(number)-\(index).bin") }
         let group = try await ctx.createGroup(21 + number, by: caller)
-        let job = try await caller.call({ () throws(QueueError) in try group.createJob() },
-                                        { () async throws(QueueError) in try await group.createJob() })
+        let job = try await caller.call(
+            { () throws(QueueError) in try group.createJob() },
+            { () async throws(QueueError) in try await group.createJob() })
         try await ctx.add([(local(0), sources[0]), (local(1), sources[1])], to: job, by: caller)
         try await ctx.addRefused([(local(2), sources[2]), (local(3), sources[0]), taken], to: job, by: caller)
         try await ctx.setProperties(of: group, version: 1, by: caller)

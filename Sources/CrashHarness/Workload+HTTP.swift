@@ -11,8 +11,9 @@ extension Workload {
     /// so the count of durability points does too.
     static let http = Workload(name: "http") { ctx in
         let server = try await LoopbackServer.start()
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                                configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        let client = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
         do {
             try await downloads(ctx, server: server, transport: HTTPTransport(client: client))
         } catch {

@@ -10,8 +10,10 @@ enum Caller: Sendable {
     case async
 
     /// Makes one call the caller's way: `blocking` is the call's synchronous form, `async` its async one.
-    func call<T: Sendable>(_ blocking: @escaping @Sendable () throws(QueueError) -> T,
-                           _ async: @Sendable () async throws(QueueError) -> T) async throws(QueueError) -> T {
+    func call<T: Sendable>(
+        _ blocking: @escaping @Sendable () throws(QueueError) -> T,
+        _ async: @Sendable () async throws(QueueError) -> T
+    ) async throws(QueueError) -> T {
         switch self {
         case .async:
             return try await async()
@@ -63,8 +65,9 @@ extension WorkloadContext {
     func add(_ pairs: [(local: String, source: String)], to job: Job, by caller: Caller) async throws(QueueError) {
         let (batch, specs) = files(pairs)
         acks.record(.filesAttempted(group: job.groupID.uuid, batch: batch))
-        try await caller.call({ () throws(QueueError) in try job.addFiles(specs) },
-                              { () async throws(QueueError) in try await job.addFiles(specs) })
+        try await caller.call(
+            { () throws(QueueError) in try job.addFiles(specs) },
+            { () async throws(QueueError) in try await job.addFiles(specs) })
         acks.record(.filesAdded(group: job.groupID.uuid, batch: batch))
     }
 
@@ -75,8 +78,9 @@ extension WorkloadContext {
         let (batch, specs) = files(pairs)
         acks.record(.filesAttempted(group: job.groupID.uuid, batch: batch))
         do throws(QueueError) {
-            try await caller.call({ () throws(QueueError) in try job.addFiles(specs) },
-                                  { () async throws(QueueError) in try await job.addFiles(specs) })
+            try await caller.call(
+                { () throws(QueueError) in try job.addFiles(specs) },
+                { () async throws(QueueError) in try await job.addFiles(specs) })
         } catch {
             guard error.code == .invalidArgument else { throw error }
             acks.record(.filesRefused(group: job.groupID.uuid, batch: batch))
@@ -91,27 +95,32 @@ extension WorkloadContext {
         let name = "version \(version) of \(id)"
         let properties = GroupProperties(displayName: name, description: "described by version \(version)")
         acks.record(.propertiesAttempted(group: id, name: name, description: properties.description))
-        try await caller.call({ () throws(QueueError) in try group.setProperties(properties) },
-                              { () async throws(QueueError) in try await group.setProperties(properties) })
+        try await caller.call(
+            { () throws(QueueError) in try group.setProperties(properties) },
+            { () async throws(QueueError) in try await group.setProperties(properties) })
         acks.record(.propertiesSet(group: id, name: name, description: properties.description))
     }
 
     func resume(_ group: Group, by caller: Caller) async throws(QueueError) {
-        try await caller.call({ () throws(QueueError) in try group.resume() },
-                              { () async throws(QueueError) in try await group.resume() })
+        try await caller.call(
+            { () throws(QueueError) in try group.resume() },
+            { () async throws(QueueError) in try await group.resume() })
         acks.record(.resumed(group.id.uuid))
     }
 
     /// Cancels `group` by `caller` (the workload transfers nothing, so no file of it is complete).
     func cancel(_ group: Group, by caller: Caller) async throws(QueueError) {
-        try await caller.call({ () throws(QueueError) in try group.cancel() },
-                              { () async throws(QueueError) in try await group.cancel() })
+        try await caller.call(
+            { () throws(QueueError) in try group.cancel() },
+            { () async throws(QueueError) in try await group.cancel() })
         acks.record(.cancelled(group: group.id.uuid, complete: []))
     }
 
     private func files(_ pairs: [(local: String, source: String)]) -> ([AckLog.FileRef], [FileSpec]) {
-        (pairs.map { AckLog.FileRef(local: $0.local, source: $0.source) },
-         pairs.map { FileSpec(remote: "file://\($0.source)", local: $0.local) })
+        (
+            pairs.map { AckLog.FileRef(local: $0.local, source: $0.source) },
+            pairs.map { FileSpec(remote: "file://\($0.source)", local: $0.local) }
+        )
     }
 }
 

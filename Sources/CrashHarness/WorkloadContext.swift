@@ -55,12 +55,14 @@ public final class WorkloadContext: @unchecked Sendable {
         manager = nil
         if template, !FileManager.default.fileExists(atPath: databasePath) {
             guard let bytes = WorkloadContext.template,
-                  FileManager.default.createFile(atPath: databasePath, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+                FileManager.default.createFile(atPath: databasePath, contents: bytes, attributes: [.posixPermissions: 0o600])
+            else {
                 throw QueueError(.fileSystem, "the template queue could not be copied", value: databasePath)
             }
         }
-        manager = try QueueManager(path: databasePath, configuration: configuration, fileSystem: fileSystem,
-                                   logger: Logger(label: "crash-harness", factory: { _ in SwiftLogNoOpLogHandler() }))
+        manager = try QueueManager(
+            path: databasePath, configuration: configuration, fileSystem: fileSystem,
+            logger: Logger(label: "crash-harness", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     /// An empty queue, created and migrated once per process with the real VFS and closed (its
@@ -123,8 +125,10 @@ public final class WorkloadContext: @unchecked Sendable {
 
     /// Adds files to `job` of `group`, recording the attempt and the acknowledgement; `remote`
     /// names where each source is fetched from (the source file itself by default).
-    func add(_ pairs: [(local: String, source: String)], to job: Job,
-             remote: (String) -> String = { "file://\($0)" }) throws(QueueError) {
+    func add(
+        _ pairs: [(local: String, source: String)], to job: Job,
+        remote: (String) -> String = { "file://\($0)" }
+    ) throws(QueueError) {
         let batch = pairs.map { AckLog.FileRef(local: $0.local, source: $0.source) }
         acks.record(.filesAttempted(group: job.groupID.uuid, batch: batch))
         try job.addFiles(pairs.map { FileSpec(remote: remote($0.source), local: $0.local) })
@@ -167,8 +171,10 @@ public final class WorkloadContext: @unchecked Sendable {
     func cancel(_ job: Job, of group: Group) throws(QueueError) {
         let files = try job.files()
         try job.cancel()
-        acks.record(.jobCancelled(group: group.id.uuid, locals: files.map(\.local),
-                                  complete: files.filter { $0.state == .complete }.map(\.local)))
+        acks.record(
+            .jobCancelled(
+                group: group.id.uuid, locals: files.map(\.local),
+                complete: files.filter { $0.state == .complete }.map(\.local)))
     }
 
     /// Makes a call from a hook (mid-transfer, before a rename); a failure ends the workload at
@@ -194,10 +200,11 @@ public final class WorkloadContext: @unchecked Sendable {
 
     /// Records every file the queue reports complete (acknowledged once per file).
     func acknowledgeCompletions() throws(QueueError) {
-        let known = Set(acks.all.compactMap { entry -> String? in
-            if case .completed(_, let local) = entry { return local }
-            return nil
-        })
+        let known = Set(
+            acks.all.compactMap { entry -> String? in
+                if case .completed(_, let local) = entry { return local }
+                return nil
+            })
         for group in try queue().groups() {
             for local in try completeLocals(group) where !known.contains(local) {
                 acks.record(.completed(group: group.id.uuid, local: local))

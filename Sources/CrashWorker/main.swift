@@ -44,20 +44,22 @@ case "sweep":
         guard let tier = Tier(rawValue: String(name)), tier != .live else { usage("no sweep tier \(name) (live faults: CrashWorker live)") }
         return [tier]
     }
-    let sweep = Sweep(workload: workload(arguments), seeds: UInt64(option("--seeds", in: arguments) ?? "8") ?? 8,
-                      firstSeed: UInt64(option("--first-seed", in: arguments) ?? "1") ?? 1,
-                      completeEvery: Int(option("--complete-every", in: arguments) ?? "10") ?? 10,
-                      stopAtFirstViolation: arguments.contains("--stop-at-first"))
+    let sweep = Sweep(
+        workload: workload(arguments), seeds: UInt64(option("--seeds", in: arguments) ?? "8") ?? 8,
+        firstSeed: UInt64(option("--first-seed", in: arguments) ?? "1") ?? 1,
+        completeEvery: Int(option("--complete-every", in: arguments) ?? "10") ?? 10,
+        stopAtFirstViolation: arguments.contains("--stop-at-first"))
     let started = Date()
     let trials = await sweep.run(tiers: tiers) { say(Sweep.line($0)) }
     say("done|\(sweep.workload.name)|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))|\(Sweep.openDescriptors)")
 case "live":
-    let faults = option("--faults", in: arguments).map { names in
-        names.split(separator: ",").map { name -> LiveFault in
-            guard let fault = LiveFault(rawValue: String(name)) else { usage("no live fault \(name)") }
-            return fault
-        }
-    } ?? LiveFault.allCases.filter { LiveFault.awaitingFix[$0] == nil }
+    let faults =
+        option("--faults", in: arguments).map { names in
+            names.split(separator: ",").map { name -> LiveFault in
+                guard let fault = LiveFault(rawValue: String(name)) else { usage("no live fault \(name)") }
+                return fault
+            }
+        } ?? LiveFault.allCases.filter { LiveFault.awaitingFix[$0] == nil }
     for (fault, bug) in LiveFault.awaitingFix.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !faults.contains(fault) {
         say("skipped|\(fault.rawValue)|\(bug)")
     }
@@ -66,7 +68,8 @@ case "live":
     say("done|live|\(trials)|\(String(format: "%.1f", Date().timeIntervalSince(started)))")
 case "trial":
     guard let tier = option("--tier", in: arguments).flatMap(Tier.init(rawValue:)),
-          let at = option("--at", in: arguments).flatMap(Int64.init) else { usage("trial needs --tier and --at") }
+        let at = option("--at", in: arguments).flatMap(Int64.init)
+    else { usage("trial needs --tier and --at") }
     TrialRunner.prepare()
     let result: TrialResult
     if tier == .live {
@@ -75,8 +78,9 @@ case "trial":
         }
         result = await LiveFaultTrial.run(fault, at: at)
     } else {
-        result = await TrialRunner.run(workload(arguments), tier: tier, at: at,
-                                       seed: UInt64(option("--seed", in: arguments) ?? "0") ?? 0, complete: true)
+        result = await TrialRunner.run(
+            workload(arguments), tier: tier, at: at,
+            seed: UInt64(option("--seed", in: arguments) ?? "0") ?? 0, complete: true)
     }
     say(Sweep.line(result))
     exit(result.violations.isEmpty ? 0 : 1)

@@ -30,8 +30,10 @@ public struct MachineShare: SuiteTrait, TestTrait, TestScoping {
         return testCase == nil ? nil : self
     }
 
-    public func provideScope(for test: Test, testCase: Test.Case?,
-                             performing function: @Sendable () async throws -> Void) async throws {
+    public func provideScope(
+        for test: Test, testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
+    ) async throws {
         // A case of a suite that holds the share, or under two suites with the trait, takes none.
         guard Self.held == nil else { return try await function() }
         await MachineGate.shared.enter(kind)

@@ -50,32 +50,37 @@ struct Demo: AsyncParsableCommand {
     }
 
     /// A group of `files` generated source files of `size` bytes, fetched through `file://`, in one job.
-    private func queue(_ manager: QueueManager, _ root: String, name: String,
-                       priority: Priority, files: Int, size: Int, sha256: Bool = false) throws -> Group {
+    private func queue(
+        _ manager: QueueManager, _ root: String, name: String,
+        priority: Priority, files: Int, size: Int, sha256: Bool = false
+    ) throws -> Group {
         let group = try manager.createGroup(properties: GroupProperties(displayName: name, priority: priority))
         let slug = name.replacingOccurrences(of: " ", with: "-")
         let sources = "\(root)/sources/\(slug)"
         try FileManager.default.createDirectory(atPath: sources, withIntermediateDirectories: true)
-        try group.createJob().addFiles((0..<files).map { index in
-            let source = "\(sources)/part\(index).bin"
-            let content = Self.generated(size: size, seed: UInt64(slug.utf8.count * 100 + index))
-            try content.write(to: URL(fileURLWithPath: source))
-            let digest = sha256 ? SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined() : nil
-            return FileSpec(remote: "file://\(source)", local: "\(root)/\(slug)-part\(index).bin",
-                            sizeHint: UInt64(size), sha256: digest)
-        })
+        try group.createJob().addFiles(
+            (0..<files).map { index in
+                let source = "\(sources)/part\(index).bin"
+                let content = Self.generated(size: size, seed: UInt64(slug.utf8.count * 100 + index))
+                try content.write(to: URL(fileURLWithPath: source))
+                let digest = sha256 ? SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined() : nil
+                return FileSpec(
+                    remote: "file://\(source)", local: "\(root)/\(slug)-part\(index).bin",
+                    sizeHint: UInt64(size), sha256: digest)
+            })
         return group
     }
 
     /// `size` pseudo-random bytes from `seed` (xorshift64), so every source file differs.
     private static func generated(size: Int, seed: UInt64) -> Data {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        return Data((0..<size).map { _ in
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        })
+        return Data(
+            (0..<size).map { _ in
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                return UInt8(truncatingIfNeeded: state)
+            })
     }
 }
 
@@ -90,7 +95,8 @@ struct DemoReport {
             let progress = try group.progress()
             let name = properties.displayName.padding(toLength: 16, withPad: " ", startingAt: 0)
             let state = status.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
-            text = "\(name) \(properties.priority.description.padding(toLength: 10, withPad: " ", startingAt: 0)) \(state) "
+            text =
+                "\(name) \(properties.priority.description.padding(toLength: 10, withPad: " ", startingAt: 0)) \(state) "
                 + "files \(progress.filesDone)/\(progress.filesTotal)  \(progress.bytesDone >> 10)/\(progress.bytesTotal >> 10) KiB  \(progress.percent)%"
         }
     }
@@ -110,7 +116,8 @@ struct DemoReport {
         try group.cancel()
         for file in files {
             let present = FileManager.default.fileExists(atPath: file.local)
-            let verdict = file.state == .complete
+            let verdict =
+                file.state == .complete
                 ? "complete → retained, left in place"
                 : "\(file.bytesDone >> 10) KiB held → discarded, temp file removed"
             print("  \((file.local as NSString).lastPathComponent): \(verdict); at its local path now: \(present ? "yes" : "no")")

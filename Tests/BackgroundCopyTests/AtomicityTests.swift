@@ -36,8 +36,9 @@ private struct Queue {
             #expect(caught != nil, "threw \(error), not a QueueError", sourceLocation: sourceLocation)
         }
         let after = try tableDigest(scratch.database)
-        #expect(caught?.code == code, "expected \(code), got \(caught.map(String.init(describing:)) ?? "no error")",
-                sourceLocation: sourceLocation)
+        #expect(
+            caught?.code == code, "expected \(code), got \(caught.map(String.init(describing:)) ?? "no error")",
+            sourceLocation: sourceLocation)
         #expect(before == after, "the failed call changed the database", sourceLocation: sourceLocation)
         return caught
     }

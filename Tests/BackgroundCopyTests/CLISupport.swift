@@ -49,8 +49,10 @@ final class CLIProcess: Sendable {
     /// Set once `waitpid` reaped the process: its pid may then belong to another one.
     private let reaped = Reaped()
 
-    init(executable: String, _ arguments: [String], scratch: Scratch, environment: [String: String] = [:],
-         stdin: String? = nil, directory: String? = nil) throws {
+    init(
+        executable: String, _ arguments: [String], scratch: Scratch, environment: [String: String] = [:],
+        stdin: String? = nil, directory: String? = nil
+    ) throws {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "BGCOPY_DB")
         env.removeValue(forKey: "XDG_DATA_HOME")
@@ -145,8 +147,9 @@ final class CLIProcess: Sendable {
         }
         let status = await ended.value
         watchdog.cancel()
-        return CLIResult(status: status, stdout: output,
-                         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        return CLIResult(
+            status: status, stdout: output,
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 }
 
@@ -172,8 +175,10 @@ enum CLI {
     /// this source file.
     private static func executable(_ name: String) -> String {
         let fileManager = FileManager.default
-        var directories = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-                           URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        var directories = [
+            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ]
         var up = URL(fileURLWithPath: #filePath)
         while up.pathComponents.count > 1 {
             up.deleteLastPathComponent()
@@ -187,18 +192,23 @@ enum CLI {
     }
 
     /// Runs `bgcopy ARGUMENTS --db <scratch database>` (no `--db` when `db` is false) to completion.
-    static func run(_ arguments: [String], _ scratch: Scratch, db: Bool = true, environment: [String: String] = [:],
-                    stdin: String? = nil, directory: String? = nil, timeout: Duration = .seconds(60)) async throws -> CLIResult {
+    static func run(
+        _ arguments: [String], _ scratch: Scratch, db: Bool = true, environment: [String: String] = [:],
+        stdin: String? = nil, directory: String? = nil, timeout: Duration = .seconds(60)
+    ) async throws -> CLIResult {
         try await start(arguments, scratch, db: db, environment: environment, stdin: stdin, directory: directory)
             .finish(timeout: timeout)
     }
 
     /// Starts `bgcopy ARGUMENTS --db <scratch database>` (or another `executable` of this build)
     /// and returns at once.
-    static func start(_ arguments: [String], _ scratch: Scratch, db: Bool = true, environment: [String: String] = [:],
-                      stdin: String? = nil, directory: String? = nil, executable: String = binary) throws -> CLIProcess {
-        try CLIProcess(executable: executable, arguments + (db ? ["--db", scratch.database] : []), scratch: scratch,
-                       environment: environment, stdin: stdin, directory: directory)
+    static func start(
+        _ arguments: [String], _ scratch: Scratch, db: Bool = true, environment: [String: String] = [:],
+        stdin: String? = nil, directory: String? = nil, executable: String = binary
+    ) throws -> CLIProcess {
+        try CLIProcess(
+            executable: executable, arguments + (db ? ["--db", scratch.database] : []), scratch: scratch,
+            environment: environment, stdin: stdin, directory: directory)
     }
 
     /// Runs a command that must succeed and returns its stdout, trimmed.

@@ -42,9 +42,10 @@ struct CLICrossProcessTests {
     @Test func cancelFromTheCommandLineStopsAnotherProcesssTransferWithinOneSecondAndKeepsCompleteFiles() async throws {
         let scratch = Scratch()
         let (engine, group) = try Self.slowGroup(scratch)
-        #expect(try await eventually(timeout: .seconds(20)) {
-            try Self.states(scratch).first == "complete" && Self.bigCommitted(scratch) > 0
-        })
+        #expect(
+            try await eventually(timeout: .seconds(20)) {
+                try Self.states(scratch).first == "complete" && Self.bigCommitted(scratch) > 0
+            })
         #expect(try Self.tempFiles(scratch).count == 1)
 
         let result = try await CLI.run(["cancel", String(group.id.description.prefix(8))], scratch)

@@ -38,7 +38,8 @@ struct CLIFileTests {
         #expect(dotDot.stderr.contains("sub/../b.bin"), "\(dotDot)")
         let files = try await CLI.run(["files", id, "--json"], scratch).objects()
         let local = try #require(files.first?["local"] as? String)
-        #expect(URL(fileURLWithPath: local).resolvingSymlinksInPath().path
+        #expect(
+            URL(fileURLWithPath: local).resolvingSymlinksInPath().path
                 == URL(fileURLWithPath: scratch.path("a.bin")).resolvingSymlinksInPath().path)
     }
 

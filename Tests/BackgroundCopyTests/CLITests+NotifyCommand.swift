@@ -9,14 +9,18 @@ struct CLINotifyCommandTests {
     @Test func setpropSetsTheNotifyCommandWithItsArgumentsInfoShowsItAndClearRemovesIt() async throws {
         let scratch = Scratch()
         let id = try await CLI.createGroup("hooked", scratch)
-        try await CLI.ok(["setprop", id, "--notify-command", "/opt/hooks/on done", "--notify-arg", "two words",
-                          "--notify-arg", "--verbose", "--notify-arg", "it's"], scratch)
+        try await CLI.ok(
+            [
+                "setprop", id, "--notify-command", "/opt/hooks/on done", "--notify-arg", "two words",
+                "--notify-arg", "--verbose", "--notify-arg", "it's",
+            ], scratch)
         var info = try await CLI.info(id, scratch)
         #expect(info["notifyCommand"] as? [String] == ["/opt/hooks/on done", "two words", "--verbose", "it's"])
         let text = try await CLI.ok(["info", id], scratch)
         #expect(text.contains("notify command:") && text.contains(#"'/opt/hooks/on done' 'two words' --verbose 'it'\''s'"#), "\(text)")
         let groupID = try #require(GroupID(id))
-        #expect(try await scratch.open().group(groupID).properties().notifyCommand
+        #expect(
+            try await scratch.open().group(groupID).properties().notifyCommand
                 == NotifyCommand(program: "/opt/hooks/on done", arguments: ["two words", "--verbose", "it's"]))
 
         try await CLI.ok(["setprop", id, "--name", "renamed"], scratch)

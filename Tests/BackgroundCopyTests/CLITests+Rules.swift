@@ -24,8 +24,9 @@ struct CLIRulesTests {
         let result = try await CLI.run(["--version"], Scratch(), db: false)
         #expect(result.status == 0, "\(result)")
         let version = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(version.split(separator: ".").count == 3 && version.split(separator: ".").allSatisfy { Int($0) != nil },
-                "a semantic version alone: \(result)")
+        #expect(
+            version.split(separator: ".").count == 3 && version.split(separator: ".").allSatisfy { Int($0) != nil },
+            "a semantic version alone: \(result)")
     }
 
     @Test func bareBgcopyPrintsTheHelpOnStderrAndExits2() async throws {

@@ -134,7 +134,8 @@ struct CLIRunTests {
         #expect(result.status == 2, "\(result)")
         let unnamed = try await CLI.run(["download", "https://example.test/", "--to", scratch.directory], scratch)
         #expect(unnamed.status == 2, "\(unnamed)")
-        let queued = FileManager.default.fileExists(atPath: scratch.database)
+        let queued =
+            FileManager.default.fileExists(atPath: scratch.database)
             ? try await CLI.run(["list", "--all", "--json"], scratch).objects() : []
         #expect(queued.isEmpty, "nothing was queued")
     }

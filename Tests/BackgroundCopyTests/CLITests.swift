@@ -132,9 +132,12 @@ struct CLITests {
     @Test func setpropChangesEachPropertyAndKeepsTheOthers() async throws {
         let scratch = Scratch()
         let id = try await CLI.createGroup("props", scratch, ["--description", "kept"])
-        try await CLI.ok(["setprop", id, "--name", "renamed", "--priority", "low", "--retry-delay", "30s",
-                          "--no-progress-timeout", "2d", "--notify", "groupDone,progress",
-                          "--header", "X-Trace: 1", "--header", "X-Api-Key: s3cret"], scratch)
+        try await CLI.ok(
+            [
+                "setprop", id, "--name", "renamed", "--priority", "low", "--retry-delay", "30s",
+                "--no-progress-timeout", "2d", "--notify", "groupDone,progress",
+                "--header", "X-Trace: 1", "--header", "X-Api-Key: s3cret",
+            ], scratch)
         var info = try await CLI.info(id, scratch)
         #expect(info["name"] as? String == "renamed")
         #expect(info["description"] as? String == "kept")
@@ -143,8 +146,9 @@ struct CLITests {
         #expect(info["noProgressTimeoutSeconds"] as? Int == 172_800)
         #expect(info["notify"] as? [String] == ["groupDone", "progress"])
         let headers = (info["headers"] as? [[String: String]]) ?? []
-        #expect(headers == [["name": "X-Trace", "value": "1"], ["name": "X-Api-Key", "value": "***"]],
-                "a secret-looking header's value is never printed")
+        #expect(
+            headers == [["name": "X-Trace", "value": "1"], ["name": "X-Api-Key", "value": "***"]],
+            "a secret-looking header's value is never printed")
         let text = try await CLI.ok(["info", id], scratch)
         #expect(!text.contains("s3cret"))
         try await CLI.ok(["setprop", id, "--remove-header", "x-trace", "--description", "new"], scratch)

@@ -125,8 +125,9 @@ struct CancelTests {
         #expect(try second.files().map(\.state) == [.queued, .queued])
         #expect(try group.status().state == .transferring)
         #expect(try query(scratch.database, "SELECT count(*) FROM events WHERE kind = 'jobCancelled'") == [["1"]])
-        #expect(try query(scratch.database, "SELECT local_path, state FROM files WHERE state IN ('retained', 'discarded') ORDER BY position")
-                    == [[scratch.path("a0"), "retained"], [scratch.path("a1"), "discarded"]])
+        #expect(
+            try query(scratch.database, "SELECT local_path, state FROM files WHERE state IN ('retained', 'discarded') ORDER BY position")
+                == [[scratch.path("a0"), "retained"], [scratch.path("a1"), "discarded"]])
     }
 
     @Test func localPathOfARetainedFileCanBeQueuedAgain() throws {

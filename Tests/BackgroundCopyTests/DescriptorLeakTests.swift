@@ -86,8 +86,11 @@ struct DescriptorLeakTests {
             do {
                 let manager = try scratch.open(scratch.engineConfiguration())
                 let group = try await manager.createGroup(properties: quickRetries("round \(round)"))
-                try await group.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("s\(round)", size: 2048),
-                                                         local: scratch.path("d\(round)"))])
+                try await group.createJob().addFiles([
+                    FileSpec(
+                        remote: "file://" + scratch.source("s\(round)", size: 2048),
+                        local: scratch.path("d\(round)"))
+                ])
                 try await group.resume()
                 _ = try await manager.groups()
                 let engine = RunningEngine(manager)
@@ -98,7 +101,8 @@ struct DescriptorLeakTests {
             #expect(throws: QueueError.self) { try QueueManager(path: garbage, logger: scratch.logger) }
             #expect(throws: QueueError.self) { try QueueManager(path: scratch.path("missing/queue.sqlite"), logger: scratch.logger) }
         }
-        #expect(try await eventually(timeout: .seconds(5)) { Self.descriptors(under: scratch.directory).isEmpty },
-                "left open: \(Self.descriptors(under: scratch.directory))")
+        #expect(
+            try await eventually(timeout: .seconds(5)) { Self.descriptors(under: scratch.directory).isEmpty },
+            "left open: \(Self.descriptors(under: scratch.directory))")
     }
 }

@@ -36,9 +36,10 @@ struct EngineControlTests {
 
         let suspended = ContinuousClock.now
         try await group.suspend()
-        #expect(try await eventually(timeout: .seconds(3)) {
-            try query(scratch.database, "SELECT state FROM files") == [["queued"]]
-        })
+        #expect(
+            try await eventually(timeout: .seconds(3)) {
+                try query(scratch.database, "SELECT state FROM files") == [["queued"]]
+            })
         let stopLatency = suspended.duration(to: .now)
         let held = try Self.tempSize(scratch)
         try await Task.sleep(for: .milliseconds(300))
@@ -210,8 +211,9 @@ struct EngineRaceTests {
     @Test func aCancelCommittedBeforeTheTempFileExistsLeavesNoTempFileBehind() async throws {
         let scratch = Scratch()
         let hooked = HookedFileSystem()
-        let manager = try QueueManager(path: scratch.database, configuration: scratch.engineConfiguration(),
-                                       fileSystem: hooked, logger: scratch.logger)
+        let manager = try QueueManager(
+            path: scratch.database, configuration: scratch.engineConfiguration(),
+            fileSystem: hooked, logger: scratch.logger)
         let group = try await manager.createGroup(properties: quickRetries("racing"))
         try await group.createJob().addFiles([FileSpec(remote: scratch.source("s", size: 300_000), local: scratch.path("out"))])
         hooked.beforeCreate.withLock { $0 = { _ in try? group.cancel() } }

@@ -64,8 +64,9 @@ final class RecordingTransport: Transport {
         attempts.withLock { $0.append(Attempt(remote: request.remote, offset: request.offset)) }
         if let failure = failures.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { throw failure }
         let path = String(request.remote.dropFirst("test://".count))
-        let local = TransferRequest(remote: path, offset: request.offset, validator: request.validator,
-                                    headers: request.headers, groupID: request.groupID)
+        let local = TransferRequest(
+            remote: path, offset: request.offset, validator: request.validator,
+            headers: request.headers, groupID: request.groupID)
         try await inner.fetch(local, into: sink)
     }
 }

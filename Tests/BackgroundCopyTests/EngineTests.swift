@@ -105,7 +105,9 @@ final class ConcurrencyProbe: Transport {
     let most = Mutex(0)
 
     func fetch(_ request: TransferRequest, into sink: TransferSink) async throws(QueueError) {
-        let now = inFlight.withLock { count -> Int in count += 1; return count }
+        let now = inFlight.withLock { count -> Int in
+            count += 1; return count
+        }
         most.withLock { $0 = max($0, now) }
         defer { inFlight.withLock { $0 -= 1 } }
         try? await Task.sleep(for: .milliseconds(100))

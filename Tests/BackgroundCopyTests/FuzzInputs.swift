@@ -70,8 +70,10 @@ struct FuzzInputs {
     }
 
     mutating func duration() -> Duration {
-        pick([.zero, .milliseconds(-1), .seconds(5), .seconds(600), .seconds(7 * 24 * 3600), .seconds(7 * 24 * 3600 + 1),
-              .seconds(365 * 24 * 3600 + 1), .milliseconds(Int64(rng.below(1 << 30)))])
+        pick([
+            .zero, .milliseconds(-1), .seconds(5), .seconds(600), .seconds(7 * 24 * 3600), .seconds(7 * 24 * 3600 + 1),
+            .seconds(365 * 24 * 3600 + 1), .milliseconds(Int64(rng.below(1 << 30))),
+        ])
     }
 
     mutating func properties() -> GroupProperties {

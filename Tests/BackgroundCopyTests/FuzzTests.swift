@@ -16,7 +16,8 @@ import TestScheduling
 struct FuzzTests {
     @Test func randomCallsEndInSuccessOrATypedErrorAndLeaveTheDatabaseSound() throws {
         let environment = ProcessInfo.processInfo.environment
-        let seed = try environment["BGCOPY_FUZZ_SEED"].map { try #require(UInt64($0), "BGCOPY_FUZZ_SEED: \($0)") }
+        let seed =
+            try environment["BGCOPY_FUZZ_SEED"].map { try #require(UInt64($0), "BGCOPY_FUZZ_SEED: \($0)") }
             ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let cases = try environment["BGCOPY_FUZZ_CASES"].map { try #require(Int($0), "BGCOPY_FUZZ_CASES: \($0)") } ?? 10_000
         let replay = "BGCOPY_FUZZ_SEED=\(seed) BGCOPY_FUZZ_CASES=\(cases) swift test --no-parallel --filter FuzzTests"
@@ -36,7 +37,8 @@ struct FuzzTests {
         var fuzzer = Fuzzer(manager: manager, database: scratch.database, inputs: FuzzInputs(seed: seed, root: scratch.directory))
 
         for index in 0..<cases {
-            let problems = try fuzzer.step(checkUnchanged: index % 25 == 0)
+            let problems =
+                try fuzzer.step(checkUnchanged: index % 25 == 0)
                 + (index % 1000 == 999 ? try Fuzzer.invariants(manager: manager, database: scratch.database) : [])
             if !problems.isEmpty {
                 Issue.record("case \(index) (\(fuzzer.lastOperation)): \(problems.joined(separator: "; "))\nreplay: \(replay)")
@@ -134,27 +136,36 @@ struct Fuzzer {
         case 11 where inputs.rng.percent(30):
             // Most cancelled groups and jobs leave the pool, so that most calls meet live ones.
             let forget = inputs.rng.percent(80)
-            return ("cancel group", run { () throws(QueueError) in
-                try group!.cancel()
-                if forget { groups.removeAll { $0 == group } }
-            })
+            return (
+                "cancel group",
+                run { () throws(QueueError) in
+                    try group!.cancel()
+                    if forget { groups.removeAll { $0 == group } }
+                }
+            )
         case 12 where inputs.rng.percent(30) && job != nil:
             let forget = inputs.rng.percent(80)
-            return ("cancel job", run { () throws(QueueError) in
-                try job!.cancel()
-                if forget { jobs.removeAll { $0 == job } }
-            })
+            return (
+                "cancel job",
+                run { () throws(QueueError) in
+                    try job!.cancel()
+                    if forget { jobs.removeAll { $0 == job } }
+                }
+            )
         case 13:
             let date = Date(timeIntervalSinceNow: inputs.pick([-86_400, 0, 3600, -1e12, 1e12]))
             return ("purgeTombstones", run { () throws(QueueError) in _ = try manager.purgeTombstones(olderThan: date) })
         case 14: return ("groups", run { () throws(QueueError) in _ = try manager.groups() })
         default:
-            return ("read group", run { () throws(QueueError) in
-                _ = try group!.status()
-                _ = try group!.progress()
-                _ = try group!.properties()
-                for job in try group!.jobs() { _ = try job.files() }
-            })
+            return (
+                "read group",
+                run { () throws(QueueError) in
+                    _ = try group!.status()
+                    _ = try group!.progress()
+                    _ = try group!.properties()
+                    for job in try group!.jobs() { _ = try job.files() }
+                }
+            )
         }
     }
 
@@ -166,19 +177,29 @@ struct Fuzzer {
         let foreign = try query(database, "PRAGMA foreign_key_check")
         if !foreign.isEmpty { problems.append("foreign_key_check: \(foreign)") }
         let checks: [(String, String)] = [
-            ("a live file in a cancelled job or group",
-             "SELECT count(*) FROM files f JOIN jobs j ON f.job_id = j.id JOIN groups g ON j.group_id = g.id "
-             + "WHERE (j.state = 'cancelled' OR g.state = 'cancelled') AND f.state NOT IN ('retained', 'discarded')"),
-            ("an active job in a cancelled group",
-             "SELECT count(*) FROM jobs j JOIN groups g ON j.group_id = g.id WHERE g.state = 'cancelled' AND j.state <> 'cancelled'"),
-            ("file positions with a gap",
-             "SELECT count(*) FROM (SELECT job_id FROM files GROUP BY job_id HAVING max(position) <> count(*) - 1)"),
-            ("a complete group with work left",
-             "SELECT count(*) FROM files f JOIN jobs j ON f.job_id = j.id JOIN groups g ON j.group_id = g.id "
-             + "WHERE g.state = 'complete' AND j.state = 'active' AND f.state IN ('queued', 'transferring', 'finalizing', 'error')"),
+            (
+                "a live file in a cancelled job or group",
+                "SELECT count(*) FROM files f JOIN jobs j ON f.job_id = j.id JOIN groups g ON j.group_id = g.id "
+                    + "WHERE (j.state = 'cancelled' OR g.state = 'cancelled') AND f.state NOT IN ('retained', 'discarded')"
+            ),
+            (
+                "an active job in a cancelled group",
+                "SELECT count(*) FROM jobs j JOIN groups g ON j.group_id = g.id WHERE g.state = 'cancelled' AND j.state <> 'cancelled'"
+            ),
+            (
+                "file positions with a gap",
+                "SELECT count(*) FROM (SELECT job_id FROM files GROUP BY job_id HAVING max(position) <> count(*) - 1)"
+            ),
+            (
+                "a complete group with work left",
+                "SELECT count(*) FROM files f JOIN jobs j ON f.job_id = j.id JOIN groups g ON j.group_id = g.id "
+                    + "WHERE g.state = 'complete' AND j.state = 'active' AND f.state IN ('queued', 'transferring', 'finalizing', 'error')"
+            ),
             ("a stored local path that is not absolute", "SELECT count(*) FROM files WHERE local_path NOT LIKE '/%'"),
-            ("a stored remote with a control character",
-             "SELECT count(*) FROM files WHERE remote_url GLOB '*[' || char(1, 9, 10, 13, 127) || ']*'"),
+            (
+                "a stored remote with a control character",
+                "SELECT count(*) FROM files WHERE remote_url GLOB '*[' || char(1, 9, 10, 13, 127) || ']*'"
+            ),
         ]
         for (what, sql) in checks where try query(database, sql) != [["0"]] {
             problems.append(what)

@@ -161,7 +161,7 @@ final class RawLock: @unchecked Sendable {
 
     init(_ path: String) throws {
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK,
-              sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE groups SET modified_at = modified_at", nil, nil, nil) == SQLITE_OK
+            sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE groups SET modified_at = modified_at", nil, nil, nil) == SQLITE_OK
         else { throw QueueError(.storage, "could not take the write lock of \(path)") }
     }
 

@@ -61,8 +61,9 @@ struct HostileServerTests {
         server.setFault("/stall.bin", .stall)
         server.serve("/fine.bin", size: 200_000, seed: 4)
         let queue = try SecureQueue { $0.readTimeout = .milliseconds(300) }
-        let stalled = try queue.download(server.url("/stall.bin"), to: "stall.bin",
-                                         properties: quickRetries("stalled", noProgressTimeout: .seconds(2)))
+        let stalled = try queue.download(
+            server.url("/stall.bin"), to: "stall.bin",
+            properties: quickRetries("stalled", noProgressTimeout: .seconds(2)))
         #expect(try await eventually { server.requests("/stall.bin").count >= 1 })
         let fine = try queue.download(server.url("/fine.bin"), to: "fine.bin", properties: quickRetries("fine", priority: .foreground))
         #expect(try await queue.finished(fine) == .complete)

@@ -30,10 +30,12 @@ struct LoadMeasurement {
             let manager = try scratch.open()
             for group in 0..<groupCount {
                 let job = try await manager.createGroup(properties: GroupProperties(displayName: "load \(group)")).createJob()
-                try await job.addFiles((0..<filesPerGroup).map { file in
-                    FileSpec(remote: "https://example.test/\(group)/\(file)?sig=x", local: scratch.path("d\(group % 100)/g\(group)-f\(file)"),
-                             sizeHint: 1 << 20)
-                })
+                try await job.addFiles(
+                    (0..<filesPerGroup).map { file in
+                        FileSpec(
+                            remote: "https://example.test/\(group)/\(file)?sig=x", local: scratch.path("d\(group % 100)/g\(group)-f\(file)"),
+                            sizeHint: 1 << 20)
+                    })
             }
         }
         let buildTime = built.duration(to: .now)
@@ -91,7 +93,8 @@ struct LoadMeasurement {
 
         let fileCount = groupCount * filesPerGroup
         let size = (try FileManager.default.attributesOfItem(atPath: scratch.database)[.size] as? Int) ?? 0
-        print("""
+        print(
+            """
             load: \(fileCount) files in \(groupCount) groups, database \(size >> 20) MiB
             load: built in \(String(format: "%.1f", seconds(buildTime))) s (\(Int(Double(fileCount) / seconds(buildTime))) files/s with batch addFiles of \(filesPerGroup))
             load: open \(milliseconds(openTime)) ms

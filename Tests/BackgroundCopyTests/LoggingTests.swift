@@ -40,8 +40,9 @@ struct LoggingTests {
 
     @Test func runningTheEngineCancellingAndARefusingObserverLogNothingAboveInfo() async throws {
         let scratch = Scratch()
-        let manager = try QueueManager(path: scratch.database, configuration: scratch.engineConfiguration(),
-                                       logger: Self.everything(scratch))
+        let manager = try QueueManager(
+            path: scratch.database, configuration: scratch.engineConfiguration(),
+            logger: Self.everything(scratch))
         let group = try await manager.createGroup(properties: GroupProperties(displayName: "a", notifyFlags: .all.subtracting(.disable)))
         try await group.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("a.src", size: 1000), local: scratch.path("a"))])
         try await group.resume()

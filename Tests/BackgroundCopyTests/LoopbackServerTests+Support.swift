@@ -20,11 +20,14 @@ struct Fetched {
 
 /// Runs `body` with a fresh server and a client that neither follows redirects nor decompresses,
 /// then shuts both down, whether `body` threw or not.
-func withLoopback<T>(readTimeout: TimeAmount = .seconds(5),
-                     _ body: (LoopbackServer, HTTPClient) async throws -> T) async throws -> T {
+func withLoopback<T>(
+    readTimeout: TimeAmount = .seconds(5),
+    _ body: (LoopbackServer, HTTPClient) async throws -> T
+) async throws -> T {
     let server = try await LoopbackServer.start()
-    var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                                 timeout: .init(connect: .seconds(2), read: readTimeout))
+    var configuration = HTTPClient.Configuration(
+        redirectConfiguration: .disallow,
+        timeout: .init(connect: .seconds(2), read: readTimeout))
     configuration.decompression = .disabled
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     do {
@@ -81,9 +84,11 @@ extension ByteBuffer {
 /// two huge arrays in a failed expectation. Compared with `memcmp`, fast in debug builds.
 func difference(_ actual: some Collection<UInt8>, _ expected: [UInt8]) -> String? {
     let actual = Array(actual)
-    let equal = actual.count == expected.count && actual.withUnsafeBytes { a in
-        expected.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
-    }
+    let equal =
+        actual.count == expected.count
+        && actual.withUnsafeBytes { a in
+            expected.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+        }
     if equal { return nil }
     let common = min(actual.count, expected.count)
     let first = (0..<common).first { actual[$0] != expected[$0] }
@@ -170,7 +175,8 @@ struct RawResponse {
     init?(_ bytes: [UInt8]) {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard bytes.count >= 4,
-              let end = (0...bytes.count - 4).first(where: { bytes[$0..<$0 + 4].elementsEqual(separator) }) else { return nil }
+            let end = (0...bytes.count - 4).first(where: { bytes[$0..<$0 + 4].elementsEqual(separator) })
+        else { return nil }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         statusLine = lines[0]
         headers = lines.dropFirst().compactMap { line in
@@ -190,7 +196,8 @@ struct RawResponse {
         var index = 0
         while true {
             guard let lineEnd = (index..<max(index, body.count - 1)).first(where: { body[$0] == 13 && body[$0 + 1] == 10 }),
-                  let size = Int(String(decoding: body[index..<lineEnd], as: UTF8.self), radix: 16) else { return nil }
+                let size = Int(String(decoding: body[index..<lineEnd], as: UTF8.self), radix: 16)
+            else { return nil }
             index = lineEnd + 2
             if size == 0 { return result }
             guard index + size + 2 <= body.count else { return nil }

@@ -20,9 +20,10 @@ struct ObservedRun {
     static func queue(on manager: QueueManager, in scratch: Scratch) async throws -> ObservedRun {
         let good = try await manager.createGroup(properties: quickRetries("good"))
         let job = try await good.createJob()
-        try await job.addFiles(sizes.enumerated().map { index, size in
-            FileSpec(remote: "file://" + scratch.source("src\(index)", size: size, seed: UInt8(index + 1)), local: scratch.path("out\(index)"))
-        })
+        try await job.addFiles(
+            sizes.enumerated().map { index, size in
+                FileSpec(remote: "file://" + scratch.source("src\(index)", size: size, seed: UInt8(index + 1)), local: scratch.path("out\(index)"))
+            })
         let bad = try await manager.createGroup(properties: quickRetries("bad"))
         let wrong = String(repeating: "0", count: 64)
         try await bad.createJob().addFiles([FileSpec(remote: scratch.source("bad.src", size: failingSize), local: scratch.path("bad"), sha256: wrong)])
@@ -127,7 +128,8 @@ struct MetricsTests {
         let run = try await ObservedRun.queue(on: manager, in: scratch)
         try await run.run(RunningEngine(manager))
 
-        let dimensions = metrics.counters.flatMap(\.dimensions) + metrics.meters.flatMap(\.dimensions)
+        let dimensions =
+            metrics.counters.flatMap(\.dimensions) + metrics.meters.flatMap(\.dimensions)
             + metrics.timers.flatMap(\.dimensions) + metrics.recorders.flatMap(\.dimensions)
         #expect(Set(dimensions.map(\.0)).isSubset(of: ["durability", "outcome", "reason", "cause", "state"]))
         let ids = [run.good.id.description, run.bad.id.description]

@@ -45,8 +45,9 @@ struct ModelBasedTests {
         let range = seeds.count == 1 ? "seed \(seeds[0])" : "seeds \(seeds.first!)...\(seeds.last!)"
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("model-based: \(results.count) sequences, \(operations) operations, \(range)"
-              + " (\(failures.count) failing, \(String(format: "%.1f", seconds)) s)")
+        print(
+            "model-based: \(results.count) sequences, \(operations) operations, \(range)"
+                + " (\(failures.count) failing, \(String(format: "%.1f", seconds)) s)")
     }
 }
 
@@ -148,9 +149,10 @@ final class RawReader {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw QueueError(.storage, String(cString: sqlite3_errmsg(db)), sql: sql) }
-            rows.append((0..<sqlite3_column_count(statement)).map { column in
-                sqlite3_column_type(statement, column) == SQLITE_NULL ? "NULL" : String(cString: sqlite3_column_text(statement, column))
-            }.joined(separator: "|"))
+            rows.append(
+                (0..<sqlite3_column_count(statement)).map { column in
+                    sqlite3_column_type(statement, column) == SQLITE_NULL ? "NULL" : String(cString: sqlite3_column_text(statement, column))
+                }.joined(separator: "|"))
         }
         return rows
     }

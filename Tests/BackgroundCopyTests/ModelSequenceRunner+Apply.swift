@@ -62,13 +62,19 @@ extension SequenceRunner {
             }
         case .suspend(let group):
             if model.group(group)?.state == .transferring { tally["suspend of a transferring group", default: 0] += 1 }
-            library = capture { () throws(QueueError) in try groupHandle(group).suspend(); return .ok }
+            library = capture { () throws(QueueError) in
+                try groupHandle(group).suspend(); return .ok
+            }
             expected = model.suspend(group)
         case .resume(let group):
-            library = capture { () throws(QueueError) in try groupHandle(group).resume(); return .ok }
+            library = capture { () throws(QueueError) in
+                try groupHandle(group).resume(); return .ok
+            }
             expected = model.resume(group)
         case .switchToForeground(let group):
-            library = capture { () throws(QueueError) in try groupHandle(group).switchToForeground(); return .ok }
+            library = capture { () throws(QueueError) in
+                try groupHandle(group).switchToForeground(); return .ok
+            }
             expected = model.switchToForeground(group)
         case .setPriority(let group, let priority):
             library = capture { () throws(QueueError) in
@@ -79,13 +85,17 @@ extension SequenceRunner {
         case .cancelGroup(let group):
             let before = model.activeJobs(of: group).flatMap(\.files)
             for file in before { tally["cancel group saw a \(file.state.rawValue) file", default: 0] += 1 }
-            library = capture { () throws(QueueError) in try groupHandle(group).cancel(); return .ok }
+            library = capture { () throws(QueueError) in
+                try groupHandle(group).cancel(); return .ok
+            }
             expected = model.cancelGroup(group)
             if library == .ok, expected == .ok, let problem = checkCancelledFiles(before) { return problem }
         case .cancelJob(let group, let job):
             let before = model.jobs.first { $0.id == job && $0.group == group && !$0.cancelled }?.files ?? []
             for file in before { tally["cancel job saw a \(file.state.rawValue) file", default: 0] += 1 }
-            library = capture { () throws(QueueError) in try jobHandle(group, job).cancel(); return .ok }
+            library = capture { () throws(QueueError) in
+                try jobHandle(group, job).cancel(); return .ok
+            }
             expected = model.cancelJob(group: group, job: job)
             if let state = model.group(group)?.state, [.queued, .transferring, .error].contains(state), model.currentJobIndex(group: group) == nil {
                 tally["cancel job left its group \(state.rawValue) with nothing to transfer", default: 0] += 1
@@ -98,9 +108,10 @@ extension SequenceRunner {
         case .claimNextFile:
             library = capture { () throws(QueueError) in
                 guard let claim = try ledger.claimNextFile() else { return .claim(nil) }
-                return .claim(ReferenceModel.Claimed(
-                    fileRowID: claim.fileRowID, group: claim.groupID.uuid, remote: claim.remote, local: claim.local,
-                    tempPath: claim.tempPath, bytesDone: claim.bytesDone, bytesTotal: claim.bytesTotal))
+                return .claim(
+                    ReferenceModel.Claimed(
+                        fileRowID: claim.fileRowID, group: claim.groupID.uuid, remote: claim.remote, local: claim.local,
+                        tempPath: claim.tempPath, bytesDone: claim.bytesDone, bytesTotal: claim.bytesTotal))
             }
             expected = model.claimNextFile()
             if case .claim(let claim?) = library {
@@ -121,7 +132,9 @@ extension SequenceRunner {
         case .complete(let file):
             let before = model.file(file)
             if let before, before.state == .finalizing, let temp = before.tempPath { try renameIntoPlace(temp, before.local) }
-            library = capture { () throws(QueueError) in try ledger.complete(file); return .ok }
+            library = capture { () throws(QueueError) in
+                try ledger.complete(file); return .ok
+            }
             expected = model.complete(file)
             if library == .ok, expected == .ok, let before, let problem = checkCompleteFile(before) { return problem }
         case .finish(let file, let total):
@@ -141,7 +154,9 @@ extension SequenceRunner {
             }
             expected = model.fail(file)
         case .release(let file):
-            library = capture { () throws(QueueError) in try ledger.release(file); return .ok }
+            library = capture { () throws(QueueError) in
+                try ledger.release(file); return .ok
+            }
             expected = model.release(file)
         }
         tally["\(operation.name) → \(expected.kindDescription)", default: 0] += 1
@@ -156,8 +171,8 @@ extension SequenceRunner {
     /// The temp path of a file the model says the engine still holds (transferring, group transferring).
     func heldTemp(_ rowID: Int64) -> String? {
         guard let file = model.file(rowID), file.state == .transferring,
-              let job = model.jobs.first(where: { $0.files.contains { $0.rowID == rowID } }),
-              model.group(job.group)?.state == .transferring
+            let job = model.jobs.first(where: { $0.files.contains { $0.rowID == rowID } }),
+            model.group(job.group)?.state == .transferring
         else { return nil }
         return file.tempPath
     }

@@ -21,12 +21,14 @@ extension SequenceRunner {
         if let problem = compareRows("groups", library: groups, model: model.groupRows) { return problem }
         let jobs = try raw.rows("SELECT hex(j.uuid), hex(g.uuid), j.state FROM jobs j JOIN groups g ON g.id = j.group_id ORDER BY j.id")
         if let problem = compareRows("jobs", library: jobs, model: model.jobRows) { return problem }
-        let files = try raw.rows("""
+        let files = try raw.rows(
+            """
             SELECT f.id, hex(j.uuid), f.position, f.local_path, f.state, f.bytes_done, f.bytes_total, f.size_hint, f.temp_path
             FROM files f JOIN jobs j ON j.id = f.job_id ORDER BY j.id, f.position
             """)
         if let problem = compareRows("files", library: files, model: model.fileRows) { return problem }
-        let events = try raw.rows("""
+        let events = try raw.rows(
+            """
             SELECT hex(g.uuid), CASE WHEN j.uuid IS NULL THEN NULL ELSE hex(j.uuid) END, e.file_index, e.kind
             FROM events e JOIN groups g ON g.id = e.group_id LEFT JOIN jobs j ON j.id = e.job_id ORDER BY e.seq
             """)
@@ -54,7 +56,8 @@ extension SequenceRunner {
                 || flags.contains(.groupError) != (expected.state == .error)
                 || flags.contains(.groupComplete) != (expected.state == .complete)
                 || flags.contains(.groupSuspended) != [.suspended, .complete, .error].contains(expected.state)
-                || flags.contains(.groupIncomplete) == (expected.state == .complete) {
+                || flags.contains(.groupIncomplete) == (expected.state == .complete)
+            {
                 return "\(name).status().flags \(flags) do not match state \(expected.state), priority \(expected.priority)"
             }
             // GroupStatus.lastError is documented as "the last failure, while the group is in error".
@@ -77,10 +80,12 @@ extension SequenceRunner {
                 if let problem = compare(try handle.progress(), ReferenceModel.progress(job.files), "\(jobName).progress()") { return problem }
                 let status = try handle.status()
                 if status.currentFileIndex != model.currentFileIndex(job: job) {
-                    return "\(jobName).status().currentFileIndex: library \(status.currentFileIndex.map(String.init) ?? "nil"), model \(model.currentFileIndex(job: job).map(String.init) ?? "nil")"
+                    return
+                        "\(jobName).status().currentFileIndex: library \(status.currentFileIndex.map(String.init) ?? "nil"), model \(model.currentFileIndex(job: job).map(String.init) ?? "nil")"
                 }
                 if (status.lastError != nil) != model.jobHasLastError(job: job) {
-                    return "\(jobName).status().lastError: library \(status.lastError.map { "\($0)" } ?? "nil"), model \(model.jobHasLastError(job: job) ? "the group's failure" : "nil")"
+                    return
+                        "\(jobName).status().lastError: library \(status.lastError.map { "\($0)" } ?? "nil"), model \(model.jobHasLastError(job: job) ? "the group's failure" : "nil")"
                 }
             }
             for (_, job) in jobHistory.filter({ $0.group == expected.id }) where !activeJobs.contains(where: { $0.id == job }) {
@@ -90,9 +95,12 @@ extension SequenceRunner {
             }
         }
         for tombstone in model.cancelledGroups {
-            if let problem = expectNotFound("group(\(ReferenceModel.short(tombstone.id))) of a cancelled group", { () throws(QueueError) in
-                _ = try manager.group(GroupID(tombstone.id))
-            }) {
+            if let problem = expectNotFound(
+                "group(\(ReferenceModel.short(tombstone.id))) of a cancelled group",
+                { () throws(QueueError) in
+                    _ = try manager.group(GroupID(tombstone.id))
+                })
+            {
                 return problem
             }
         }

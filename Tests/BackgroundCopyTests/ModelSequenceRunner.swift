@@ -130,15 +130,17 @@ final class SequenceRunner {
                 problem = "the harness failed: \(error)"
             }
             if let problem {
-                return SequenceResult(seed: seed, operations: index + 1, failure: """
-                    model-based: seed \(seed), operation \(index): \(operation)
-                    \(problem)
-                    Replay: BGCOPY_MODEL_SEED=\(seed) swift test --filter ModelBasedTests
-                    Operations:
-                    \(log.joined(separator: "\n"))
-                    Model after the operation:
-                    \(model.dump)
-                    """, tally: tally)
+                return SequenceResult(
+                    seed: seed, operations: index + 1,
+                    failure: """
+                        model-based: seed \(seed), operation \(index): \(operation)
+                        \(problem)
+                        Replay: BGCOPY_MODEL_SEED=\(seed) swift test --filter ModelBasedTests
+                        Operations:
+                        \(log.joined(separator: "\n"))
+                        Model after the operation:
+                        \(model.dump)
+                        """, tally: tally)
             }
         }
         return SequenceResult(seed: seed, operations: count, failure: nil, tally: tally)
@@ -263,26 +265,29 @@ final class SequenceRunner {
         return (0..<count).map { _ in
             let name = rng.pick(Self.names)
             let roll = rng.below(100)
-            let kind: ReferenceModel.SpecKind = switch roll {
-            case 0..<3: .badScheme
-            case 3..<5: .relativeLocal
-            case 5..<7: .missingDirectory
-            case 7..<9: .localIsDirectory
-            default: .good
-            }
-            let local = switch kind {
-            case .relativeLocal: "relative/\(name)"
-            case .missingDirectory: scratch.path("missing/\(name)")
-            case .localIsDirectory: scratch.path("sub")
-            case .good, .badScheme: scratch.path(name)
-            }
+            let kind: ReferenceModel.SpecKind =
+                switch roll {
+                case 0..<3: .badScheme
+                case 3..<5: .relativeLocal
+                case 5..<7: .missingDirectory
+                case 7..<9: .localIsDirectory
+                default: .good
+                }
+            let local =
+                switch kind {
+                case .relativeLocal: "relative/\(name)"
+                case .missingDirectory: scratch.path("missing/\(name)")
+                case .localIsDirectory: scratch.path("sub")
+                case .good, .badScheme: scratch.path(name)
+                }
             let remote = kind == .badScheme ? "ftp://example.test/\(name)" : "https://example.test/\(name)"
             let content = rng.percent(5) ? 0 : UInt64(1 + rng.below(4096))
-            let sizeHint: UInt64? = switch rng.below(10) {
-            case 0..<4: nil
-            case 4..<8: content
-            default: UInt64(rng.below(8192))
-            }
+            let sizeHint: UInt64? =
+                switch rng.below(10) {
+                case 0..<4: nil
+                case 4..<8: content
+                default: UInt64(rng.below(8192))
+                }
             return ReferenceModel.Spec(kind: kind, remote: remote, local: local, sizeHint: sizeHint, content: content)
         }
     }

@@ -55,7 +55,9 @@ final class NginxServer: @unchecked Sendable {
             }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            lastError = NSError(domain: "nginx", code: 1, userInfo: [NSLocalizedDescriptionKey: (try? String(contentsOfFile: "\(prefix)/error.log", encoding: .utf8)) ?? "nginx did not start"])
+            lastError = NSError(
+                domain: "nginx", code: 1,
+                userInfo: [NSLocalizedDescriptionKey: (try? String(contentsOfFile: "\(prefix)/error.log", encoding: .utf8)) ?? "nginx did not start"])
         }
         throw lastError!
     }

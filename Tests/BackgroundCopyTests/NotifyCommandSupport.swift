@@ -39,8 +39,9 @@ struct HookScript {
         }
         if let sleepAlways { lines.append("sleep \(sleepAlways)") }
         lines.append("exit \(exitStatus)")
-        FileManager.default.createFile(atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
-                                       attributes: [.posixPermissions: 0o755])
+        FileManager.default.createFile(
+            atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
+            attributes: [.posixPermissions: 0o755])
     }
 
     /// The command running this script with `arguments`.
@@ -56,8 +57,9 @@ struct HookScript {
             var fields = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             if fields.last == "" { fields.removeLast() }
             guard fields.count >= 6 else { return nil }
-            return HookRun(sequence: Int64(fields[0]), event: fields[1], groupID: fields[2], queue: fields[3],
-                           pid: Int32(fields[4]) ?? 0, argv: Array(fields[5...]))
+            return HookRun(
+                sequence: Int64(fields[0]), event: fields[1], groupID: fields[2], queue: fields[3],
+                pid: Int32(fields[4]) ?? 0, argv: Array(fields[5...]))
         }.sorted { $0.pid < $1.pid }
     }
 }
@@ -76,8 +78,10 @@ extension QueueManager {
 
 extension Scratch {
     /// A group with one local file to copy and `command` as its notify command, resumed.
-    func hookedGroup(_ manager: QueueManager, _ command: NotifyCommand, name: String = "hooked", sha256: String? = nil,
-                     notifyFlags: NotifyFlags = .default) async throws -> Group {
+    func hookedGroup(
+        _ manager: QueueManager, _ command: NotifyCommand, name: String = "hooked", sha256: String? = nil,
+        notifyFlags: NotifyFlags = .default
+    ) async throws -> Group {
         var properties = quickRetries(name)
         properties.notifyCommand = command
         properties.notifyFlags = notifyFlags

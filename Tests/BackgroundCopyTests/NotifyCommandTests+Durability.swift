@@ -82,9 +82,12 @@ struct NotifyCommandDurabilityTests {
         try #require(try transferNextFile(manager, content: pattern(10)) != nil)
 
         #expect(try manager.events(.groupComplete).count == 4)
-        #expect(try query(scratch.database, """
-            SELECT g.display_name FROM notify_runs r JOIN events e ON e.seq = r.event_seq JOIN groups g ON g.id = e.group_id
-            """) == [["default"]])
+        #expect(
+            try query(
+                scratch.database,
+                """
+                SELECT g.display_name FROM notify_runs r JOIN events e ON e.seq = r.event_seq JOIN groups g ON g.id = e.group_id
+                """) == [["default"]])
     }
 
     @Test func theCommandIsStoredWithTheGroupReadBackAndCleared() async throws {
@@ -143,7 +146,9 @@ struct NotifyCommandDurabilityTests {
         let files = try FileManager.default.contentsOfDirectory(at: schemaDirectory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "sql" }.sorted { $0.lastPathComponent < $1.lastPathComponent }.prefix(4)
         for file in files { try rawExecute(scratch.database, String(contentsOf: file, encoding: .utf8)) }
-        try rawExecute(scratch.database, """
+        try rawExecute(
+            scratch.database,
+            """
             PRAGMA user_version = 4; PRAGMA application_id = \(Migrator.applicationID);
             INSERT INTO groups (uuid, display_name, created_at, modified_at) VALUES (randomblob(16), 'old', 0, 0);
             INSERT INTO events (at, group_id, kind, state) VALUES (0, 1, 'groupCreated', 'suspended'), (0, 1, 'modified', 'suspended');

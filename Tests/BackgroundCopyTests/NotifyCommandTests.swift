@@ -35,8 +35,10 @@ struct NotifyCommandTests {
     @Test func argumentsWithSpacesQuotesAndShellCharactersArriveIntact() async throws {
         let scratch = Scratch()
         let hook = HookScript(scratch, name: "hook with space.sh")
-        let arguments = ["two words", "it's", "say \"hi\"", "$HOME `id` ; rm -rf / | & > x", "*", "", "tab\there",
-                         "new\nline", "--flag=value", "ünïcødé ✓"]
+        let arguments = [
+            "two words", "it's", "say \"hi\"", "$HOME `id` ; rm -rf / | & > x", "*", "", "tab\there",
+            "new\nline", "--flag=value", "ünïcødé ✓",
+        ]
         let manager = try scratch.open(scratch.engineConfiguration())
         _ = try await scratch.hookedGroup(manager, hook.command(arguments))
         let engine = RunningEngine(manager)
@@ -92,7 +94,8 @@ struct NotifyCommandTests {
         await engine.stop()
 
         let completion = try #require(try manager.events(.groupComplete).only)
-        #expect(try manager.notifyEvents().map(\.detail)
+        #expect(
+            try manager.notifyEvents().map(\.detail)
                 == ["event \(completion.sequence): did not start: No such file or directory (errno \(ENOENT))"])
         #expect(try query(scratch.database, "SELECT count(*) FROM notify_runs") == [["0"]])
     }
@@ -113,8 +116,9 @@ struct NotifyCommandTests {
         let completion = try #require(try manager.events(.groupComplete).only)
         #expect(try manager.notifyEvents().first?.detail == "event \(completion.sequence): timed out after 0.5 seconds, killed")
         let run = try #require(hook.runs().only)
-        #expect(await eventually(timeout: .seconds(5)) { livingProcesses(inGroup: run.pid).isEmpty },
-                "the script and its sleep are gone: \(livingProcesses(inGroup: run.pid))")
+        #expect(
+            await eventually(timeout: .seconds(5)) { livingProcesses(inGroup: run.pid).isEmpty },
+            "the script and its sleep are gone: \(livingProcesses(inGroup: run.pid))")
     }
 
     @Test func stoppingTheEngineStopsARunningCommandAndTheNextEngineRunsItAgain() async throws {
@@ -145,7 +149,8 @@ func livingProcesses(inGroup group: Int32) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap(Int32.init).filter { pid in
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         // After "(name)": state, ppid, pgrp, …
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return fields.count > 2 && fields[0] != "Z" && Int32(fields[2]) == group

@@ -30,8 +30,9 @@ struct ObserverTests {
     /// A queue with two complete groups: one notifying every kind, one with the default flags.
     static func queueWithHistory(_ scratch: Scratch) async throws -> QueueManager {
         let manager = try scratch.open(scratch.engineConfiguration())
-        let everything = try await manager.createGroup(properties: GroupProperties(
-            displayName: "all", notifyFlags: [.fileDone, .jobDone, .groupDone, .error, .modification], retryDelay: .milliseconds(50)))
+        let everything = try await manager.createGroup(
+            properties: GroupProperties(
+                displayName: "all", notifyFlags: [.fileDone, .jobDone, .groupDone, .error, .modification], retryDelay: .milliseconds(50)))
         try await everything.createJob().addFiles([FileSpec(remote: scratch.source("a", size: 10), local: scratch.path("a.out"))])
         let quiet = try await manager.createGroup(properties: quickRetries("default flags"))
         try await quiet.createJob().addFiles([FileSpec(remote: scratch.source("b", size: 10), local: scratch.path("b.out"))])
@@ -47,8 +48,10 @@ struct ObserverTests {
         try await deliver(manager, to: observer, as: name) { $0.count >= count }
     }
 
-    static func deliver(_ manager: QueueManager, to observer: RecordingObserver, as name: String,
-                        until done: @escaping ([QueueEvent]) -> Bool) async throws {
+    static func deliver(
+        _ manager: QueueManager, to observer: RecordingObserver, as name: String,
+        until done: @escaping ([QueueEvent]) -> Bool
+    ) async throws {
         let delivery = Task { try await manager.deliverEvents(to: observer, as: name, redeliveryDelay: .milliseconds(20)) }
         #expect(await eventually { observer.accepted.withLock { done($0) } })
         delivery.cancel()
@@ -126,7 +129,8 @@ struct ObserverTests {
     @Test func aGroupWithNotificationsDisabledIsSilent() async throws {
         let scratch = Scratch()
         let manager = try scratch.open(scratch.engineConfiguration())
-        let group = try await manager.createGroup(properties: GroupProperties(displayName: "silent", notifyFlags: [.groupDone, .disable], retryDelay: .milliseconds(50)))
+        let group = try await manager.createGroup(
+            properties: GroupProperties(displayName: "silent", notifyFlags: [.groupDone, .disable], retryDelay: .milliseconds(50)))
         try await group.createJob().addFiles([FileSpec(remote: scratch.source("a", size: 10), local: scratch.path("a.out"))])
         try await group.resume()
         let loud = try await manager.createGroup(properties: quickRetries("loud"))

@@ -146,9 +146,12 @@ extension OperationsTests {
             #expect(!(try job.status().flags.contains(.jobError)))
             #expect(try f.fileStates(job) == ["queued", "queued"])
             #expect(try job.file(at: 0).bytesDone == 50)  // committed partial bytes are kept for the retry
-            #expect(try query(f.database, """
-                SELECT last_error_code, last_error_message, last_error_http, last_error_retries, last_error_file_id FROM groups
-                """) == [["NULL", "NULL", "NULL", "NULL", "NULL"]])
+            #expect(
+                try query(
+                    f.database,
+                    """
+                    SELECT last_error_code, last_error_message, last_error_http, last_error_retries, last_error_file_id FROM groups
+                    """) == [["NULL", "NULL", "NULL", "NULL", "NULL"]])
         }
 
         @Test func resumeOnGroupWithNothingLeftThrowsEmptyAndStaysSuspended() throws {

@@ -74,7 +74,8 @@ extension OperationsTests {
             let jobRow = try f.rowID(job)
             let kinds = try f.eventKinds(group)
             #expect(kinds.first == "groupCreated")
-            #expect(kinds.filter { ["fileComplete", "jobComplete", "groupComplete"].contains($0) }
+            #expect(
+                kinds.filter { ["fileComplete", "jobComplete", "groupComplete"].contains($0) }
                     == ["fileComplete", "fileComplete", "jobComplete", "groupComplete"])
             #expect(kinds.last == "groupComplete")
             let files = try query(f.database, "SELECT job_id, file_index FROM events WHERE group_id = \(groupRow) AND kind = 'fileComplete' ORDER BY seq")
@@ -123,8 +124,11 @@ extension OperationsTests {
             seen.append(try lastSeq())
             #expect(zip(seen, seen.dropFirst()).allSatisfy { $0 < $1 }, "\(seen)")
             let ordered = try query(f.database, "SELECT kind FROM events ORDER BY seq").map { $0[0] }
-            #expect(ordered == ["groupCreated", "modified", "modified", "modified", "modified", "progress", "fileComplete",
-                                "modified", "jobCancelled", "cancelled"])
+            #expect(
+                ordered == [
+                    "groupCreated", "modified", "modified", "modified", "modified", "progress", "fileComplete",
+                    "modified", "jobCancelled", "cancelled",
+                ])
             let times = try query(f.database, "SELECT at FROM events ORDER BY seq").map { Int64($0[0]) ?? -1 }
             #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
         }

@@ -134,8 +134,10 @@ extension OperationsTests {
             let other = try f.manager.createGroup(properties: operationProps("other")).createJob()
             let before = try f.digest()
             let taken = f.scratch.path("shared0")
-            let batch = [FileSpec(remote: "https://example.test/x", local: f.scratch.path("fresh")),
-                         FileSpec(remote: "https://example.test/y", local: taken)]
+            let batch = [
+                FileSpec(remote: "https://example.test/x", local: f.scratch.path("fresh")),
+                FileSpec(remote: "https://example.test/y", local: taken),
+            ]
             let error = expectError(.invalidArgument) { try other.addFiles(batch) }
             #expect(error?.value == taken)
             #expect(try f.digest() == before)

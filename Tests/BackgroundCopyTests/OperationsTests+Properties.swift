@@ -156,8 +156,10 @@ extension OperationsTests {
             let group = try f.manager.createGroup(properties: operationProps())
             let job = try group.createJob()
             // One small file transferred, one 5 GiB file untouched: by bytes that is well under 1 %.
-            try job.addFiles([FileSpec(remote: "https://example.test/small", local: f.scratch.path("small"), sizeHint: 100),
-                              FileSpec(remote: "https://example.test/huge", local: f.scratch.path("huge"), sizeHint: 5 << 30)])
+            try job.addFiles([
+                FileSpec(remote: "https://example.test/small", local: f.scratch.path("small"), sizeHint: 100),
+                FileSpec(remote: "https://example.test/huge", local: f.scratch.path("huge"), sizeHint: 5 << 30),
+            ])
             try group.resume()
             try #require(try transferNextFile(f.manager, content: operationContent) != nil)
             let progress = try group.progress()

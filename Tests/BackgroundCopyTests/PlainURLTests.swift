@@ -29,8 +29,10 @@ struct PlainURLTests {
 
     /// Replay one case: the failure names its seed.
     @Test func noRandomURLTakesTheFastPathThatURLComponentsWouldRefuse() {
-        let pieces = ["http", "https", ":", "//", "/", "h", "x.test", "-", ".", "_", "~", "@", "[", "]", "%", "%2F", "%g",
-                      "?", "#", "&", "=", "1", "65535", "99999", " ", "ä", "'", "(", "*", "+", ",", ";", "!", "$", "|", "\\"]
+        let pieces = [
+            "http", "https", ":", "//", "/", "h", "x.test", "-", ".", "_", "~", "@", "[", "]", "%", "%2F", "%g",
+            "?", "#", "&", "=", "1", "65535", "99999", " ", "ä", "'", "(", "*", "+", ",", ";", "!", "$", "|", "\\",
+        ]
         for seed in UInt64(1)...4_000 {
             var random = SplitMix64(seed: seed)
             let count = Int.random(in: 1...14, using: &random)

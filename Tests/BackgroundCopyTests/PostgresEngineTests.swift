@@ -59,8 +59,10 @@ struct PostgresEngineTests {
             try await job.addFiles([FileSpec(remote: "http://127.0.0.1:1/a", local: scratch.path("a"))])
             let before = try await queue.eventKinds()
             do throws(QueueError) {
-                try await job.addFiles([FileSpec(remote: "http://127.0.0.1:1/b", local: scratch.path("b")),
-                                        FileSpec(remote: "http://127.0.0.1:1/a2", local: scratch.path("a"))])
+                try await job.addFiles([
+                    FileSpec(remote: "http://127.0.0.1:1/b", local: scratch.path("b")),
+                    FileSpec(remote: "http://127.0.0.1:1/a2", local: scratch.path("a")),
+                ])
                 Issue.record("a second live file with the same local path was accepted")
             } catch {
                 #expect(error.code == .invalidArgument && error.value == scratch.path("a"))
@@ -106,9 +108,10 @@ struct PostgresEngineTests {
             #expect(try await eventuallyAsync(timeout: .seconds(20)) { try await queue.fileRows().first?.state == "transferring" })
             try await group.cancel()
             #expect(try await queue.fileRows().first?.state == "discarded")
-            #expect(try await eventuallyAsync {
-                try FileManager.default.contentsOfDirectory(atPath: temp).allSatisfy { !$0.hasSuffix(".bgcopy-part") }
-            }, "the temp file is removed")
+            #expect(
+                try await eventuallyAsync {
+                    try FileManager.default.contentsOfDirectory(atPath: temp).allSatisfy { !$0.hasSuffix(".bgcopy-part") }
+                }, "the temp file is removed")
             await #expect(throws: QueueError.self) { try await group.status() }
         }
     }

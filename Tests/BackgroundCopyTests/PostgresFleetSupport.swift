@@ -59,7 +59,8 @@ struct Fleet {
     /// How many `fileComplete` events each file (group, job, index) got, for every file of the queue.
     func completions() async throws -> [Int] {
         var counts: [Int] = []
-        let rows = try await queue.client.query("""
+        let rows = try await queue.client.query(
+            """
             SELECT (SELECT count(*) FROM events e WHERE e.kind = 'fileComplete' AND e.group_id = j.group_id
                       AND e.job_id = f.job_id AND e.file_index = f.position)
             FROM files f JOIN jobs j ON j.id = f.job_id ORDER BY f.id
@@ -79,7 +80,8 @@ struct Fleet {
     /// The rows of the files `host` holds now, by file row ID.
     func held(by host: String) async throws -> [Int64: PostgresQueue.FileRow] {
         var held: [Int64: PostgresQueue.FileRow] = [:]
-        let rows = try await queue.client.query("""
+        let rows = try await queue.client.query(
+            """
             SELECT id, state, bytes_done, lease_host, lease_token FROM files WHERE lease_host = \(host)
             """)
         for try await (id, state, done, holder, token) in rows.decode((Int64, String, Int64, String?, Int64?).self) {
@@ -113,18 +115,19 @@ struct Fleet {
         let server = try await LoopbackServer.start()
         let result: Result<T, any Error>
         do {
-            result = .success(try await PostgresQueue.with { queue in
-                let manager = try await PostgresQueueManager(client: queue.client, host: "tester")
-                let fleet = Fleet(queue: queue, scratch: scratch, server: server, manager: manager)
-                do {
-                    let value = try await body(fleet)
-                    _ = await stop(fleet.started.all)
-                    return value
-                } catch {
-                    _ = await stop(fleet.started.all)
-                    throw error
-                }
-            })
+            result = .success(
+                try await PostgresQueue.with { queue in
+                    let manager = try await PostgresQueueManager(client: queue.client, host: "tester")
+                    let fleet = Fleet(queue: queue, scratch: scratch, server: server, manager: manager)
+                    do {
+                        let value = try await body(fleet)
+                        _ = await stop(fleet.started.all)
+                        return value
+                    } catch {
+                        _ = await stop(fleet.started.all)
+                        throw error
+                    }
+                })
         } catch {
             result = .failure(error)
         }

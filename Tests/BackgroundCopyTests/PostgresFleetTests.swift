@@ -41,8 +41,9 @@ struct PostgresFleetTests {
                 return states.allSatisfy { $0 == .complete }
             }
             let survivors = await Fleet.stop(Array(engines.dropFirst()))
-            let errors = try fleet.queue.cluster.psql(database: fleet.queue.database,
-                                                      command: "SELECT display_name, state, last_error_message FROM groups ORDER BY id")
+            let errors = try fleet.queue.cluster.psql(
+                database: fleet.queue.database,
+                command: "SELECT display_name, state, last_error_message FROM groups ORDER BY id")
             let retries = survivors.flatMap { $0.stderr.split(separator: "\n") }.filter { $0.contains("retry") || $0.contains("failed") }
             #expect(complete, "every group completed: \(errors) \(retries.prefix(10))")
             let counts = try await fleet.completions()
@@ -75,8 +76,9 @@ struct PostgresFleetTests {
     @Test(.timeLimit(.minutes(2)))
     func theZombieTestCatchesCommitsThatIgnoreTheToken() async throws {
         let outcome = try await ZombieScenario.run(mutant: "no-fencing")
-        #expect(!(outcome.zombieLostItsLeases && outcome.takenOverFilesUnchanged),
-                "with no-fencing the zombie's commits went through unnoticed:\n\(outcome.zombieLog)")
+        #expect(
+            !(outcome.zombieLostItsLeases && outcome.takenOverFilesUnchanged),
+            "with no-fencing the zombie's commits went through unnoticed:\n\(outcome.zombieLog)")
     }
 
     /// A cancel from a fourth process (this one) stops the transfers of all three engines within

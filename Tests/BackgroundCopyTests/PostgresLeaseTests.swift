@@ -70,7 +70,8 @@ struct PostgresLeaseTests {
                 // Commit the suspend only once the claim is waiting for the group's row lock.
                 var waiting = false
                 for _ in 0..<500 where !waiting {
-                    let rows = try await queue.client.query("""
+                    let rows = try await queue.client.query(
+                        """
                         SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
                         """)
                     for try await count in rows.decode(Int64.self) { waiting = count > 0 }
@@ -140,13 +141,19 @@ struct PostgresLeaseTests {
 
             let stale = zombie.lease.token
             let attempts: [(String, @Sendable () async throws(QueueError) -> Void)] = [
-                ("checkpoint", { () async throws(QueueError) in
-                    try await ledger.checkpoint(file: file, token: stale, bytesDone: 9_000, leaseDuration: .seconds(60))
-                }),
+                (
+                    "checkpoint",
+                    { () async throws(QueueError) in
+                        try await ledger.checkpoint(file: file, token: stale, bytesDone: 9_000, leaseDuration: .seconds(60))
+                    }
+                ),
                 ("renew", { () async throws(QueueError) in _ = try await ledger.renew(file: file, token: stale, leaseDuration: .seconds(60)) }),
-                ("beginFinalizing", { () async throws(QueueError) in
-                    try await ledger.beginFinalizing(file: file, token: stale, bytesTotal: 9_000, leaseDuration: .seconds(60))
-                }),
+                (
+                    "beginFinalizing",
+                    { () async throws(QueueError) in
+                        try await ledger.beginFinalizing(file: file, token: stale, bytesTotal: 9_000, leaseDuration: .seconds(60))
+                    }
+                ),
                 ("complete", { () async throws(QueueError) in try await ledger.complete(file: file, token: stale) }),
             ]
             for (step, attempt) in attempts {

@@ -36,7 +36,8 @@ struct PostgresQueue: Sendable {
     /// returns the group's and the files' row IDs, files in order.
     @discardableResult
     func seedGroup(_ tag: String, state: String = "queued", priority: Int32 = 2, files: Int) async throws -> (group: Int64, files: [Int64]) {
-        let groups = try await client.query("""
+        let groups = try await client.query(
+            """
             INSERT INTO groups (uuid, state, priority, display_name, created_at, modified_at)
             VALUES (gen_random_uuid(), \(state), \(priority), \(tag), 0, 0) RETURNING id
             """)
@@ -46,7 +47,8 @@ struct PostgresQueue: Sendable {
         var job: Int64 = 0
         for try await id in jobs.decode(Int64.self) { job = id }
         let count = Int32(files)
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             INSERT INTO files (job_id, position, remote_url, local_path)
             SELECT \(job), n, 'http://127.0.0.1:1/' || \(tag) || '/' || n, '/shared/' || \(tag) || '/file' || n
             FROM generate_series(0, \(count) - 1) AS n

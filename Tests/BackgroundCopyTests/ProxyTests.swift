@@ -15,8 +15,9 @@ struct ProxyTests {
         #expect(settings.http == Proxy(host: "proxy.corp", port: 3128))
         #expect(settings.https == Proxy(host: "secure.corp", port: 80))
         #expect(settings.bypass == ["internal.corp", ".lan"])
-        #expect(ProxySettings.environment(["HTTP_PROXY": "http://from-a-cgi-header:1"]).http == nil,
-                "uppercase HTTP_PROXY is ignored, as curl ignores it")
+        #expect(
+            ProxySettings.environment(["HTTP_PROXY": "http://from-a-cgi-header:1"]).http == nil,
+            "uppercase HTTP_PROXY is ignored, as curl ignores it")
         let all = ProxySettings.environment(["all_proxy": "socks5://tunnel:9050", "https_proxy": "http://web:8080"])
         #expect(all.http == Proxy(host: "tunnel", port: 9050, kind: .socks5))
         #expect(all.https == Proxy(host: "web", port: 8080))
@@ -81,8 +82,9 @@ struct ProxyTests {
         let server = try await LoopbackServer.start()
         let proxy = try await LoopbackProxy.start { _, _ in (server.host, server.port) }
         server.serve("/env.bin", size: 200_000, seed: 7)
-        let result = try await CLI.run(["download", "http://mirror.example.test:8080/env.bin", "--to", scratch.path("out"), "--plain"],
-                                       scratch, environment: ["http_proxy": "http://\(proxy.host):\(proxy.port)"])
+        let result = try await CLI.run(
+            ["download", "http://mirror.example.test:8080/env.bin", "--to", scratch.path("out"), "--plain"],
+            scratch, environment: ["http_proxy": "http://\(proxy.host):\(proxy.port)"])
         try await proxy.shutdown()
         try await server.shutdown()
         #expect(result.status == 0, "\(result)")

@@ -10,8 +10,9 @@ func quickStart(in directory: String) throws(QueueError) -> GroupStatus {
     let group = try manager.createGroup(properties: GroupProperties(displayName: "nightly update", priority: .high))
     let job = try group.createJob()
     try job.addFiles([
-        FileSpec(remote: "https://example.com/releases/app-2.1.tar.gz", local: "\(directory)/app-2.1.tar.gz",
-                 sizeHint: 48_000_000),
+        FileSpec(
+            remote: "https://example.com/releases/app-2.1.tar.gz", local: "\(directory)/app-2.1.tar.gz",
+            sizeHint: 48_000_000),
         FileSpec(remote: "https://example.com/releases/app-2.1.tar.gz.sig", local: "\(directory)/app-2.1.tar.gz.sig"),
     ])
     try group.resume()  // queued: the engine (manager.run()) transfers it in the background

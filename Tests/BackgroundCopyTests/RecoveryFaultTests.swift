@@ -20,8 +20,11 @@ struct RecoveryFaultTests {
         let broken = try manager.createGroup(properties: quickRetries("broken"))
         try broken.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("broken.src", size: 1000), local: scratch.path("broken"))])
         let healthy = try manager.createGroup(properties: quickRetries("healthy"))
-        try healthy.createJob().addFiles([FileSpec(remote: "file://" + scratch.source("healthy.src", size: 5000, seed: 2),
-                                                   local: scratch.path("healthy"))])
+        try healthy.createJob().addFiles([
+            FileSpec(
+                remote: "file://" + scratch.source("healthy.src", size: 5000, seed: 2),
+                local: scratch.path("healthy"))
+        ])
         try broken.resume()
         let claim = try #require(try transferNextFile(manager, content: pattern(1000), partial: true))
         try healthy.resume()

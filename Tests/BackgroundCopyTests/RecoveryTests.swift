@@ -53,8 +53,9 @@ struct RecoveryTests {
         #expect(!FileManager.default.fileExists(atPath: partial.tempPath))
         #expect(!FileManager.default.fileExists(atPath: finalizing.tempPath))
         #expect(try Data(contentsOf: URL(fileURLWithPath: finalizing.local)) == Data(repeating: 7, count: 100))
-        #expect(try query(scratch.database, "SELECT state, temp_path FROM files ORDER BY position")
-                    == [["retained", "NULL"], ["discarded", "NULL"]])
+        #expect(
+            try query(scratch.database, "SELECT state, temp_path FROM files ORDER BY position")
+                == [["retained", "NULL"], ["discarded", "NULL"]])
     }
 
     @Test func recoveryRunTwiceChangesNothingTheSecondTime() throws {

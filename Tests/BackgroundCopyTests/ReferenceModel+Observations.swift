@@ -36,7 +36,7 @@ extension ReferenceModel {
     /// The failed file itself, not whatever row later took its row ID: `nil` once it was purged.
     func lastErrorFileIndex(group: Group) -> Int? {
         guard let failed = group.lastError,
-              jobs.contains(where: { $0.id == failed.job && $0.files.contains { $0.rowID == failed.rowID } })
+            jobs.contains(where: { $0.id == failed.job && $0.files.contains { $0.rowID == failed.rowID } })
         else { return nil }
         return failed.position
     }
@@ -75,9 +75,11 @@ extension ReferenceModel {
     var fileRows: [String] {
         jobs.flatMap { job in
             job.files.map { file in
-                [String(file.rowID), job.hex, String(file.position), file.local, file.state.rawValue,
-                 String(file.bytesDone), file.bytesTotal.map(String.init) ?? "NULL",
-                 file.sizeHint.map(String.init) ?? "NULL", file.tempPath ?? "NULL"].joined(separator: "|")
+                [
+                    String(file.rowID), job.hex, String(file.position), file.local, file.state.rawValue,
+                    String(file.bytesDone), file.bytesTotal.map(String.init) ?? "NULL",
+                    file.sizeHint.map(String.init) ?? "NULL", file.tempPath ?? "NULL",
+                ].joined(separator: "|")
             }
         }
     }

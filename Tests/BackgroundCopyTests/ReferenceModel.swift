@@ -53,7 +53,7 @@ struct ReferenceModel {
     /// A live job of a live group (QueueCore.liveJob).
     private func liveJobIndex(group: UUID, job: UUID) -> (group: Int, job: Int)? {
         guard let groupIndex = liveGroupIndex(group),
-              let jobIndex = jobs.firstIndex(where: { $0.id == job && $0.group == group && !$0.cancelled })
+            let jobIndex = jobs.firstIndex(where: { $0.id == job && $0.group == group && !$0.cancelled })
         else { return nil }
         return (groupIndex, jobIndex)
     }
@@ -83,8 +83,8 @@ struct ReferenceModel {
     /// Still claimed: `transferring` in a `transferring` group (TransferLedger.claimedGroup).
     private func isClaimed(_ rowID: Int64) -> (job: Int, file: Int, group: Int)? {
         guard let (jobIndex, fileIndex) = locate(rowID), jobs[jobIndex].files[fileIndex].state == .transferring,
-              let groupIndex = groups.firstIndex(where: { $0.id == jobs[jobIndex].group }),
-              groups[groupIndex].state == .transferring
+            let groupIndex = groups.firstIndex(where: { $0.id == jobs[jobIndex].group }),
+            groups[groupIndex].state == .transferring
         else { return nil }
         return (jobIndex, fileIndex, groupIndex)
     }
@@ -133,9 +133,10 @@ struct ReferenceModel {
         var nextRowID = lastFileRowID + 1
         var position = jobs[jobIndex].files.count
         for spec in specs {
-            jobs[jobIndex].files.append(File(
-                rowID: nextRowID, position: position, remote: spec.remote, local: spec.local,
-                sizeHint: spec.sizeHint, content: spec.content, state: .queued))
+            jobs[jobIndex].files.append(
+                File(
+                    rowID: nextRowID, position: position, remote: spec.remote, local: spec.local,
+                    sizeHint: spec.sizeHint, content: spec.content, state: .queued))
             lastFileRowID = nextRowID
             nextRowID += 1
             position += 1
@@ -283,8 +284,10 @@ struct ReferenceModel {
             file.tempPath = file.tempPath ?? Self.tempPath(local: file.local, rowID: file.rowID)
             jobs[jobIndex].files[fileIndex] = file
             if groups[groupIndex].state == .queued { groups[groupIndex].state = .transferring }
-            return .claim(Claimed(fileRowID: file.rowID, group: id, remote: file.remote, local: file.local,
-                                  tempPath: file.tempPath!, bytesDone: file.bytesDone, bytesTotal: file.bytesTotal))
+            return .claim(
+                Claimed(
+                    fileRowID: file.rowID, group: id, remote: file.remote, local: file.local,
+                    tempPath: file.tempPath!, bytesDone: file.bytesDone, bytesTotal: file.bytesTotal))
         }
         return .claim(nil)
     }

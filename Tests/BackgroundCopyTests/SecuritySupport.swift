@@ -20,8 +20,10 @@ struct SecureQueue {
     let manager: QueueManager
     let engine: RunningEngine
 
-    init(fileSystem: any FileSystem = PosixFileSystem(),
-         configure: (inout QueueManager.Configuration) -> Void = { _ in }) throws {
+    init(
+        fileSystem: any FileSystem = PosixFileSystem(),
+        configure: (inout QueueManager.Configuration) -> Void = { _ in }
+    ) throws {
         var configuration = scratch.engineConfiguration()
         configure(&configuration)
         var logger = scratch.logger
@@ -78,13 +80,16 @@ final class SmallDiskFileSystem: PassThroughFileSystem {
 func selfSignedIdentity(in directory: String) throws -> TLSIdentity {
     let key = "\(directory)/tls-key.pem"
     let certificate = "\(directory)/tls-cert.pem"
-    let arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
-                     "-addext", "subjectAltName=IP:127.0.0.1"]
+    let arguments = [
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1",
+    ]
     let status = try runQuietly("/usr/bin/env", ["openssl"] + arguments)
     guard status == 0 else { throw CLIFailure("openssl req exited \(status)") }
-    return TLSIdentity(certificateChainPEM: try String(contentsOfFile: certificate, encoding: .utf8),
-                       privateKeyPEM: try String(contentsOfFile: key, encoding: .utf8))
+    return TLSIdentity(
+        certificateChainPEM: try String(contentsOfFile: certificate, encoding: .utf8),
+        privateKeyPEM: try String(contentsOfFile: key, encoding: .utf8))
 }
 
 /// Runs a program with its output discarded and returns its exit status.

@@ -53,13 +53,15 @@ struct StorageFaultStopTests {
         // Another process resumes the group and keeps the write lock: the engine's claim fails.
         let other = try OtherWriter(scratch.database)
         other.commitThenHoldLock("UPDATE groups SET state = 'queued'")
-        #expect(try await eventually(timeout: .seconds(20)) { StorageFaultTests.warned(scratch, "database failure in the scheduler") },
-                "the scheduler met the lock")
+        #expect(
+            try await eventually(timeout: .seconds(20)) { StorageFaultTests.warned(scratch, "database failure in the scheduler") },
+            "the scheduler met the lock")
         try await Task.sleep(for: .milliseconds(300))
         other.release()
 
-        #expect(try await eventually(timeout: .seconds(20)) { try group.status().state == .complete },
-                "the engine looked again after the lock went")
+        #expect(
+            try await eventually(timeout: .seconds(20)) { try group.status().state == .complete },
+            "the engine looked again after the lock went")
         #expect(await engine.stop() == nil)
         #expect(scratch.contents("dst") == pattern(64 << 10))
     }
@@ -74,14 +76,16 @@ struct StorageFaultStopTests {
         // transfer, whose worker must then wait for the lock to hand the file back.
         let other = try OtherWriter(scratch.database)
         other.commitThenHoldLock("UPDATE groups SET state = 'suspended'")
-        #expect(try await eventually(timeout: .seconds(20)) { StorageFaultTests.warned(scratch, "database is locked") },
-                "the stopped worker met the lock")
+        #expect(
+            try await eventually(timeout: .seconds(20)) { StorageFaultTests.warned(scratch, "database is locked") },
+            "the stopped worker met the lock")
         try await Task.sleep(for: .milliseconds(300))
         #expect(try Self.fileState(scratch) == "transferring")
         other.release()
 
-        #expect(try await eventually(timeout: .seconds(20)) { try Self.fileState(scratch) == "queued" },
-                "the worker handed its file back once the lock went")
+        #expect(
+            try await eventually(timeout: .seconds(20)) { try Self.fileState(scratch) == "queued" },
+            "the worker handed its file back once the lock went")
         try await group.resume()
         #expect(try await eventually(timeout: .seconds(30)) { try group.status().state == .complete })
         #expect(await engine.stop() == nil)

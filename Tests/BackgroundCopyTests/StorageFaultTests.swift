@@ -47,8 +47,9 @@ struct StorageFaultTests {
         #expect(sqlite3_open_v2(scratch.database, &other, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK)
         sqlite3_busy_timeout(other, 10_000)
         #expect(sqlite3_exec(other, "BEGIN IMMEDIATE", nil, nil, nil) == SQLITE_OK)
-        #expect(try await eventually(timeout: .seconds(20)) { Self.warned(scratch, "database is locked") },
-                "the engine ran into the lock")
+        #expect(
+            try await eventually(timeout: .seconds(20)) { Self.warned(scratch, "database is locked") },
+            "the engine ran into the lock")
         try await Task.sleep(for: .seconds(1))
         #expect(sqlite3_exec(other, "COMMIT", nil, nil, nil) == SQLITE_OK)
         sqlite3_close_v2(other)
@@ -69,8 +70,9 @@ struct StorageFaultTests {
         // The database may not grow by a page: the next commit that needs one fails with SQLITE_FULL.
         let store = engine.manager.core.store
         try await store.write { db throws(QueueError) in try db.execute("PRAGMA max_page_count = 1") }
-        #expect(try await eventually(timeout: .seconds(30)) { Self.warned(scratch, "database or disk is full") },
-                "the engine ran out of room")
+        #expect(
+            try await eventually(timeout: .seconds(30)) { Self.warned(scratch, "database or disk is full") },
+            "the engine ran out of room")
         await #expect(try group.status().state != .error)
         try await store.write { db throws(QueueError) in try db.execute("PRAGMA max_page_count = 1073741823") }
 

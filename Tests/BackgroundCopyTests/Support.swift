@@ -63,14 +63,20 @@ func tableDigest(_ path: String) throws -> String {
         defer { sqlite3_finalize(statement) }
         var result: [[String]] = []
         while sqlite3_step(statement) == SQLITE_ROW {
-            result.append((0..<sqlite3_column_count(statement)).map { column in
-                switch sqlite3_column_type(statement, column) {
-                case SQLITE_NULL: "NULL"
-                case SQLITE_BLOB: "x'" + Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, column),
-                                                                      count: Int(sqlite3_column_bytes(statement, column)))).hexString + "'"
-                default: String(cString: sqlite3_column_text(statement, column))
-                }
-            })
+            result.append(
+                (0..<sqlite3_column_count(statement)).map { column in
+                    switch sqlite3_column_type(statement, column) {
+                    case SQLITE_NULL: "NULL"
+                    case SQLITE_BLOB:
+                        "x'"
+                            + Array(
+                                UnsafeRawBufferPointer(
+                                    start: sqlite3_column_blob(statement, column),
+                                    count: Int(sqlite3_column_bytes(statement, column)))
+                            ).hexString + "'"
+                    default: String(cString: sqlite3_column_text(statement, column))
+                    }
+                })
         }
         return result
     }
@@ -113,9 +119,10 @@ func query(_ path: String, _ sql: String) throws -> [[String]] {
     defer { sqlite3_finalize(statement) }
     var result: [[String]] = []
     while sqlite3_step(statement) == SQLITE_ROW {
-        result.append((0..<sqlite3_column_count(statement)).map { column in
-            sqlite3_column_type(statement, column) == SQLITE_NULL ? "NULL" : String(cString: sqlite3_column_text(statement, column))
-        })
+        result.append(
+            (0..<sqlite3_column_count(statement)).map { column in
+                sqlite3_column_type(statement, column) == SQLITE_NULL ? "NULL" : String(cString: sqlite3_column_text(statement, column))
+            })
     }
     return result
 }

@@ -30,9 +30,12 @@ struct TwoProcessTests {
         let sharedJob = try await shared.createJob()
         let startAt = Int(Date().timeIntervalSince1970 * 1000) + 2000
         let processes = try ["first", "second"].map { tag in
-            try CLI.start(["--calls", "1000", "--tag", tag, "--shared-group", shared.id.description,
-                           "--shared-job", sharedJob.id.description, "--directory", scratch.directory,
-                           "--start-at", "\(startAt)"], scratch, executable: CLI.exerciser)
+            try CLI.start(
+                [
+                    "--calls", "1000", "--tag", tag, "--shared-group", shared.id.description,
+                    "--shared-job", sharedJob.id.description, "--directory", scratch.directory,
+                    "--start-at", "\(startAt)",
+                ], scratch, executable: CLI.exerciser)
         }
         var ledgers: [Ledger] = []
         for process in processes {
@@ -41,8 +44,9 @@ struct TwoProcessTests {
             ledgers.append(try JSONDecoder().decode(Ledger.self, from: Data(result.stdout.utf8)))
         }
 
-        #expect(ledgers[0].started < ledgers[1].ended && ledgers[1].started < ledgers[0].ended,
-                "the two processes' calls overlapped in time: \(ledgers.map { ($0.started, $0.ended) })")
+        #expect(
+            ledgers[0].started < ledgers[1].ended && ledgers[1].started < ledgers[0].ended,
+            "the two processes' calls overlapped in time: \(ledgers.map { ($0.started, $0.ended) })")
         for ledger in ledgers {
             #expect(ledger.calls == 1000)
             #expect(ledger.failures.isEmpty, "calls failed (SQLITE_BUSY would show as storage): \(ledger.failures.prefix(5))")
@@ -62,8 +66,11 @@ struct TwoProcessTests {
         let sharedCount = ledgers.reduce(0) { $0 + $1.sharedFiles }
         #expect(sharedCount > 300, "both processes wrote to the shared job")
         await #expect(try reopened.group(shared.id).job(sharedJob.id).fileCount() == sharedCount)
-        #expect(try query(scratch.database, "SELECT count(DISTINCT position), min(position), max(position) FROM files f "
-                          + "JOIN jobs j ON f.job_id = j.id WHERE j.uuid = x'\(sharedJob.id.uuid.hexDigits)'")
+        #expect(
+            try query(
+                scratch.database,
+                "SELECT count(DISTINCT position), min(position), max(position) FROM files f "
+                    + "JOIN jobs j ON f.job_id = j.id WHERE j.uuid = x'\(sharedJob.id.uuid.hexDigits)'")
                 == [["\(sharedCount)", "0", "\(sharedCount - 1)"]])
         #expect(try query(scratch.database, "PRAGMA integrity_check") == [["ok"]])
     }

@@ -74,8 +74,9 @@ private func expectRefusal(
     #expect(caught != nil, "the call was accepted; expected \(code)", sourceLocation: sourceLocation)
     #expect(caught?.code == code, "got \(caught.map(String.init(describing:)) ?? "no error")", sourceLocation: sourceLocation)
     let named = caught?.value.map { $0 == value || $0.contains(value) } ?? false
-    #expect(named, "error value \(String(reflecting: caught?.value)) does not name \(String(reflecting: value))",
-            sourceLocation: sourceLocation)
+    #expect(
+        named, "error value \(String(reflecting: caught?.value)) does not name \(String(reflecting: value))",
+        sourceLocation: sourceLocation)
     #expect(before == after, "a refused call changed the database", sourceLocation: sourceLocation)
     return caught
 }
@@ -224,8 +225,10 @@ struct GroupPropertyValidationTests {
         try expectPropertiesRefused(properties { $0.httpHeaders = [HTTPHeader(name: name, value: "v")] }, value: name)
     }
 
-    @Test(arguments: ["Authorization", "authorization", "PROXY-AUTHORIZATION", "Cookie", "Range", "If-Range",
-                      "Host", "Content-Length", "Transfer-Encoding", "Connection"])
+    @Test(arguments: [
+        "Authorization", "authorization", "PROXY-AUTHORIZATION", "Cookie", "Range", "If-Range",
+        "Host", "Content-Length", "Transfer-Encoding", "Connection",
+    ])
     func reservedHeaderIsRefused(name: String) throws {
         let headers = [HTTPHeader(name: "X-Fine", value: "1"), HTTPHeader(name: name, value: "secret")]
         try expectPropertiesRefused(properties { $0.httpHeaders = headers }, value: name)
@@ -242,9 +245,10 @@ struct GroupPropertyValidationTests {
     }
 
     @Test func tokenHeaderWithTabInItsValueIsAcceptedAndReadBack() throws {
-        try expectPropertiesAccepted(properties {
-            $0.httpHeaders = [HTTPHeader(name: "X-Token_!#$%&'*+-.^`|~9", value: "a\tb: c"), HTTPHeader(name: "Accept", value: "*/*")]
-        })
+        try expectPropertiesAccepted(
+            properties {
+                $0.httpHeaders = [HTTPHeader(name: "X-Token_!#$%&'*+-.^`|~9", value: "a\tb: c"), HTTPHeader(name: "Accept", value: "*/*")]
+            })
     }
 
     @Test func moreThan64HeadersAreRefusedAnd64Accepted() throws {
@@ -270,8 +274,10 @@ struct RemoteValidationTests {
         try fixture.expectAccepted(fixture.spec(remote: String(long.dropLast())))
     }
 
-    @Test(arguments: ["https://example.test/a b", "https://example.test/a\tb", "https://example.test/a\nb",
-                      "https://example.test/a\u{0}", "https://example.test/a\u{7F}", " https://example.test/a"])
+    @Test(arguments: [
+        "https://example.test/a b", "https://example.test/a\tb", "https://example.test/a\nb",
+        "https://example.test/a\u{0}", "https://example.test/a\u{7F}", " https://example.test/a",
+    ])
     func controlCharacterOrSpaceInRemoteIsRefused(remote: String) throws {
         let fixture = try Fixture()
         try fixture.expectRefused(.invalidArgument, value: remote) { try fixture.job.addFiles([fixture.spec(remote: remote)]) }
@@ -619,7 +625,8 @@ struct FileSpecValidationTests {
         let job = try fixture.manager.createGroup(properties: GroupProperties(displayName: "again")).createJob()
         try job.addFiles([fixture.spec("reuse.bin")])
         #expect(try job.file(at: 0).local == local)
-        #expect(try query(fixture.scratch.database, "SELECT state FROM files WHERE local_path = '\(local)' ORDER BY id")
+        #expect(
+            try query(fixture.scratch.database, "SELECT state FROM files WHERE local_path = '\(local)' ORDER BY id")
                 == [["discarded"], ["queued"]])
     }
 
@@ -634,7 +641,8 @@ struct FileSpecValidationTests {
         #expect(FileManager.default.fileExists(atPath: local))
         let job = try fixture.manager.createGroup(properties: GroupProperties(displayName: "again")).createJob()
         try job.addFiles([fixture.spec("kept.bin")])
-        #expect(try query(fixture.scratch.database, "SELECT state FROM files WHERE local_path = '\(local)' ORDER BY id")
+        #expect(
+            try query(fixture.scratch.database, "SELECT state FROM files WHERE local_path = '\(local)' ORDER BY id")
                 == [["retained"], ["queued"]])
     }
 

@@ -52,7 +52,9 @@ struct CrashHarnessTests {
         try await seededBugs()
         let liveTrials = try await liveFaults(live)
         let totals = Self.totals.withLock { $0 }
-        print("crash harness: \(totals.trials) trials (live faults \(liveTrials)), \(totals.violations) violations, \(totals.caught)/\(totals.mutants) mutants caught (\(started.duration(to: .now)))")
+        print(
+            "crash harness: \(totals.trials) trials (live faults \(liveTrials)), \(totals.violations) violations, \(totals.caught)/\(totals.mutants) mutants caught (\(started.duration(to: .now)))"
+        )
         #expect(totals.violations == 0)
         #expect(totals.caught == totals.mutants)
     }
@@ -69,8 +71,10 @@ struct CrashHarnessTests {
         for (name, seeds) in names.map({ ($0, Self.seeds) }) + racing.map({ ($0, Self.racingSeeds) }) {
             slices.append(["sweep", "--workload", name, "--tiers", "faults"])
             for first in Swift.stride(from: 1, through: seeds, by: 32) {
-                slices.append(["sweep", "--workload", name, "--tiers", "power-loss", "--first-seed", "\(first)",
-                               "--seeds", "\(min(32, seeds - first + 1))"])
+                slices.append([
+                    "sweep", "--workload", name, "--tiers", "power-loss", "--first-seed", "\(first)",
+                    "--seeds", "\(min(32, seeds - first + 1))",
+                ])
             }
         }
         let runs = try await Self.twoAtATime(slices) { try await WorkerProcess.run($0) }
@@ -83,7 +87,8 @@ struct CrashHarnessTests {
             // descriptors left open are a leak. A sweep ends with its process's own dozen or so; a
             // leak of one descriptor per trial at one point shows as 32 more (the seeds of a slice).
             if let done = run.lines.first(where: { $0.hasPrefix("done|") })?.split(separator: "|"), done.count == 5,
-               let open = Int(done[4]), let count = Int(done[2]) {
+                let open = Int(done[4]), let count = Int(done[2])
+            {
                 #expect(open < 64, "a sweep of \(done[1]) ended with \(open) descriptors open after \(count) trials: dropped queues leak them")
             }
             for line in run.lines {
@@ -111,10 +116,13 @@ struct CrashHarnessTests {
         #expect(racingActed.count == racing.count * Self.racingSeeds, "racing seeds swept: \(racingActed.count)")
         #expect(racingShort.isEmpty, "racing runs crashed at fewer than 9 points: \(racingShort.prefix(10))")
         let reached = racingActed.values
-        print("crash harness: power loss \(tiers["power loss"] ?? 0) trials at \(acted.count) durability points × \(Self.seeds) seeds"
-              + " and racing runs of \(Self.racingSeeds) seeds crashed at each of their \(reached.min() ?? 0)–\(reached.max() ?? 0) points,"
-              + " faults \(tiers["faults"] ?? 0) trials, \(violations.count) violations")
-        Self.totals.withLock { $0.trials += trials; $0.violations += violations.count }
+        print(
+            "crash harness: power loss \(tiers["power loss"] ?? 0) trials at \(acted.count) durability points × \(Self.seeds) seeds"
+                + " and racing runs of \(Self.racingSeeds) seeds crashed at each of their \(reached.min() ?? 0)–\(reached.max() ?? 0) points,"
+                + " faults \(tiers["faults"] ?? 0) trials, \(violations.count) violations")
+        Self.totals.withLock {
+            $0.trials += trials; $0.violations += violations.count
+        }
     }
 
     /// SIGKILL at every mutating call of every workload (counted inside the simulator), and at a
@@ -140,9 +148,10 @@ struct CrashHarnessTests {
             let killed = run.signal == SIGKILL
             #expect(killed || (run.signal == nil && run.status == 0), "\(step.workload) worker ended with status \(run.status), signal \(run.signal ?? 0)")
             let violations = await InvariantChecker(directory: directory, acks: AckLog.parse(run.output)).check(runToCompletion: true)
-            let label = step.at.map {
-                "kill at mutating call \($0) (replay: CrashWorker kill --workload \(step.workload) --at \($0) --dir D > acks; CrashWorker check --dir D < acks)"
-            } ?? "kill after \(step.delay!) (a timer: replay the nearest counted kills)"
+            let label =
+                step.at.map {
+                    "kill at mutating call \($0) (replay: CrashWorker kill --workload \(step.workload) --at \($0) --dir D > acks; CrashWorker check --dir D < acks)"
+                } ?? "kill after \(step.delay!) (a timer: replay the nearest counted kills)"
             return ("\(step.workload) \(label)", violations.map(\.description), killed)
         }
         let violations = outcomes.flatMap { outcome in outcome.1.map { "\(outcome.0): \($0)" } }
@@ -150,7 +159,9 @@ struct CrashHarnessTests {
         let killed = outcomes.filter(\.2).count
         #expect(killed >= plan.filter { $0.at != nil }.count * 99 / 100, "most counted kills must land inside the workload")
         print("crash harness: kill \(outcomes.count) trials (\(killed) killed), \(violations.count) violations")
-        Self.totals.withLock { $0.trials += outcomes.count; $0.violations += violations.count }
+        Self.totals.withLock {
+            $0.trials += outcomes.count; $0.violations += violations.count
+        }
     }
 
     /// The live-fault tier's results: every trial free of violations, and most faults acted.
@@ -172,7 +183,9 @@ struct CrashHarnessTests {
         for violation in violations.prefix(20) { Issue.record("\(violation)") }
         #expect(acted >= trials / 2, "most live faults must hit the engine")
         print("crash harness: live faults \(trials) trials (\(acted) hit the engine), \(violations.count) violations")
-        Self.totals.withLock { $0.trials += trials; $0.violations += violations.count }
+        Self.totals.withLock {
+            $0.trials += trials; $0.violations += violations.count
+        }
         return trials
     }
 

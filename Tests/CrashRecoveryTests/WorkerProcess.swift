@@ -19,8 +19,10 @@ struct WorkerRun: Sendable {
 enum WorkerProcess {
     /// The `CrashWorker` of this build: beside the test bundle, else `.build/debug` above this file.
     static let binary: String = {
-        var directories = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-                           URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        var directories = [
+            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ]
         var up = URL(fileURLWithPath: #filePath)
         while up.pathComponents.count > 1 {
             up.deleteLastPathComponent()

@@ -18,8 +18,10 @@ struct EngineContext: Sendable {
     /// How far files whose source restarted from zero had come (what refetched bytes must pass).
     let restartMarks = RestartMarks()
 
-    init(settings: QueueManager.Configuration, fileSystem: any FileSystem, logger: Logger, ledger: any EngineLedger,
-         transports: [String: any Transport], engineStop: EngineStop? = nil, observability: EngineObservability? = nil) {
+    init(
+        settings: QueueManager.Configuration, fileSystem: any FileSystem, logger: Logger, ledger: any EngineLedger,
+        transports: [String: any Transport], engineStop: EngineStop? = nil, observability: EngineObservability? = nil
+    ) {
         self.settings = settings
         self.fileSystem = fileSystem
         self.logger = logger
@@ -30,10 +32,13 @@ struct EngineContext: Sendable {
     }
 
     /// The context of an engine on the SQLite queue of `core`.
-    init(core: QueueCore, ledger: any EngineLedger, transports: [String: any Transport], engineStop: EngineStop? = nil,
-         observability: EngineObservability? = nil) {
-        self.init(settings: core.configuration, fileSystem: core.fileSystem, logger: core.logger, ledger: ledger,
-                  transports: transports, engineStop: engineStop, observability: observability)
+    init(
+        core: QueueCore, ledger: any EngineLedger, transports: [String: any Transport], engineStop: EngineStop? = nil,
+        observability: EngineObservability? = nil
+    ) {
+        self.init(
+            settings: core.configuration, fileSystem: core.fileSystem, logger: core.logger, ledger: ledger,
+            transports: transports, engineStop: engineStop, observability: observability)
     }
 
     /// Wall-clock time in Unix milliseconds (``QueueManager/Configuration/wallClock``), as ``QueueCore/now()``.

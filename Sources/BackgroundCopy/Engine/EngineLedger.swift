@@ -10,8 +10,10 @@ package protocol EngineLedger: Sendable {
     /// Claims the next file in the engine's order, or `nil` if none may start now.
     func claimNextFile(filesPerGroup: Int, foregroundOnly: Bool, alsoGroup: Int64?) async throws(QueueError) -> Claim?
     /// Commits durable progress; `false` if the file is no longer claimed.
-    func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
-                    progressAbove: UInt64) async throws(QueueError) -> Bool
+    func checkpoint(
+        _ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+        progressAbove: UInt64
+    ) async throws(QueueError) -> Bool
     /// Records the intent to rename the verified temp file into place; `false` if no longer claimed.
     func beginFinalizing(_ fileRowID: Int64, bytesTotal: UInt64) async throws(QueueError) -> Bool
     /// Commits a renamed file as complete, with its events.
@@ -22,8 +24,10 @@ package protocol EngineLedger: Sendable {
     /// Queues the file again, its retry count one higher, for a retry `wait(retries)` from now,
     /// worked out from the count as committed (progress resets it); the wait, or `nil` if no longer
     /// claimed.
-    func retryLater(_ fileRowID: Int64, error: QueueError,
-                    wait: @escaping @Sendable (_ retries: Int) -> Duration) async throws(QueueError) -> Duration?
+    func retryLater(
+        _ fileRowID: Int64, error: QueueError,
+        wait: @escaping @Sendable (_ retries: Int) -> Duration
+    ) async throws(QueueError) -> Duration?
     /// Hands a stopped file back to the queue with `bytesDone` committed; the file's state after.
     @discardableResult
     func release(_ fileRowID: Int64, bytesDone: UInt64?) async throws(QueueError) -> FileState?

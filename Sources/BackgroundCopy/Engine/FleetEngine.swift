@@ -31,8 +31,9 @@ struct FleetEngine: Sendable {
     func run() async throws(QueueError) {
         let clients = HTTPClients(settings)
         let transports = TransferEngine.transports(settings, fileSystem: fileSystem, clients: clients)
-        let context = EngineContext(settings: settings, fileSystem: fileSystem, logger: logger, ledger: ledger, transports: transports,
-                                    engineStop: EngineStop(), observability: EngineObservability(settings))
+        let context = EngineContext(
+            settings: settings, fileSystem: fileSystem, logger: logger, ledger: ledger, transports: transports,
+            engineStop: EngineStop(), observability: EngineObservability(settings))
         logger.info("fleet engine started", metadata: ["host": "\(ledger.host)"])
         do throws(QueueError) {
             try await loop(context)
@@ -103,7 +104,7 @@ struct FleetEngine: Sendable {
             do throws(QueueError) {
                 try await look(signal)
                 failures = 0
-            } catch where error.code == .storage {
+            } catch  where error.code == .storage {
                 // The server failed or restarted: not a reason to stop. The next tick looks again.
                 failures += 1
                 if failures == 1 || failures.isMultiple(of: 20) {
@@ -121,8 +122,10 @@ struct FleetEngine: Sendable {
         await stop(running, context, continuation)
     }
 
-    private func stop(_ running: [Int64: Task<Void, Never>], _ context: EngineContext,
-                      _ continuation: AsyncStream<Signal>.Continuation) async {
+    private func stop(
+        _ running: [Int64: Task<Void, Never>], _ context: EngineContext,
+        _ continuation: AsyncStream<Signal>.Continuation
+    ) async {
         context.engineStop?.set()
         for task in running.values { task.cancel() }
         for task in running.values { await task.value }
@@ -146,8 +149,9 @@ struct FleetEngine: Sendable {
             }
             try await context.patiently("complete") { () async throws(QueueError) in try await ledger.complete(claim.fileRowID) }
         } catch {
-            logger.info("could not finish a file taken over while finalizing; its lease will lapse",
-                        metadata: ["file": "\(claim.local)", "error": "\(error)"])
+            logger.info(
+                "could not finish a file taken over while finalizing; its lease will lapse",
+                metadata: ["file": "\(claim.local)", "error": "\(error)"])
         }
     }
 }

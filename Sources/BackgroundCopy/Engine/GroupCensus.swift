@@ -9,17 +9,18 @@ struct GroupCensus: Sendable {
 
     /// Starts counting into `metrics`.
     static func start(_ metrics: EngineMetrics, ledger: any EngineLedger) -> GroupCensus {
-        GroupCensus(task: Task {
-            while true {
-                await take(metrics, ledger)
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    break  // cancelled: the engine stops
+        GroupCensus(
+            task: Task {
+                while true {
+                    await take(metrics, ledger)
+                    do {
+                        try await Task.sleep(for: interval)
+                    } catch {
+                        break  // cancelled: the engine stops
+                    }
                 }
-            }
-            await take(metrics, ledger)
-        })
+                await take(metrics, ledger)
+            })
     }
 
     /// Takes the last count and waits for it.

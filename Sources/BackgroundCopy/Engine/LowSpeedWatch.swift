@@ -66,8 +66,10 @@ struct LowSpeedWatch {
             let bytes = sink.received - start.bytes
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             if Double(bytes) < Double(bytesPerSecond) * seconds {
-                let failure = QueueError(.transfer, "\(remote.withoutQuery) sent \(bytes) bytes in \(elapsed), below the low-speed limit "
-                                         + "of \(bytesPerSecond) bytes/s over \(period)", value: remote, isTransient: true)
+                let failure = QueueError(
+                    .transfer,
+                    "\(remote.withoutQuery) sent \(bytes) bytes in \(elapsed), below the low-speed limit "
+                        + "of \(bytesPerSecond) bytes/s over \(period)", value: remote, isTransient: true)
                 sink.fail(failure)
                 return failure
             }

@@ -69,8 +69,9 @@ struct NotifyCommandRunner: Sendable {
         environment["BGCOPY_EVENT"] = run.kind.rawValue
         environment["BGCOPY_GROUP_ID"] = run.groupID.description
         environment["BGCOPY_QUEUE"] = core.store.path
-        core.logger.debug("running notify command",
-                          metadata: ["group": "\(run.groupID)", "sequence": "\(run.sequence)", "program": "\(command.program)"])
+        core.logger.debug(
+            "running notify command",
+            metadata: ["group": "\(run.groupID)", "sequence": "\(run.sequence)", "program": "\(command.program)"])
         let outcome = await NotifyProcess.run(command.argv, environment: environment, timeout: core.configuration.notifyCommandTimeout)
         return outcome == .interrupted ? nil : outcome
     }

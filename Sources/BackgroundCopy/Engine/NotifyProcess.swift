@@ -62,8 +62,10 @@ final class NotifyProcess: Sendable {
 
     /// Runs `argv` (an absolute program path first) with `environment` until it ends, `timeout`
     /// passes, or the calling task is cancelled (then ``NotifyOutcome/interrupted``).
-    static func run(_ argv: [String], environment: [String: String], timeout: Duration,
-                    grace: Duration = .seconds(2)) async -> NotifyOutcome {
+    static func run(
+        _ argv: [String], environment: [String: String], timeout: Duration,
+        grace: Duration = .seconds(2)
+    ) async -> NotifyOutcome {
         let process = NotifyProcess()
         let watchdog = Task {
             do { try await Task.sleep(for: timeout) } catch { return }

@@ -37,8 +37,10 @@ enum StoragePatience {
     /// Runs `step` until it succeeds, fails with anything but a passing storage failure, or
     /// `stopped` says the engine stops (by default: the calling task is cancelled); with `patient`
     /// false, once.
-    static func run<T>(_ what: String, logger: Logger, patient: Bool = true, stopped: () -> Bool = { Task.isCancelled },
-                       _ step: () async throws(QueueError) -> T) async throws(QueueError) -> T {
+    static func run<T>(
+        _ what: String, logger: Logger, patient: Bool = true, stopped: () -> Bool = { Task.isCancelled },
+        _ step: () async throws(QueueError) -> T
+    ) async throws(QueueError) -> T {
         guard patient else { return try await step() }
         var attempt = 0
         while true {
@@ -46,7 +48,7 @@ enum StoragePatience {
                 let result = try await step()
                 if attempt > 0 { logger.info("database usable again", metadata: ["step": "\(what)", "tries": "\(attempt + 1)"]) }
                 return result
-            } catch where error.isPassingStorageFailure && !stopped() {
+            } catch let error where error.isPassingStorageFailure && !stopped() {
                 if attempt == 0 || attempt.isMultiple(of: 20) {
                     logger.info("database failure, will try again", metadata: ["step": "\(what)", "error": "\(error)"])
                 }

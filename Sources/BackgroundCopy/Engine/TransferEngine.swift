@@ -24,8 +24,9 @@ struct TransferEngine: Sendable {
         let clients = HTTPClients(core.configuration)
         let transports = Self.transports(core.configuration, fileSystem: core.fileSystem, clients: clients)
         let observability = EngineObservability(core.configuration)
-        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports,
-                                    engineStop: EngineStop(), observability: observability)
+        let context = EngineContext(
+            core: core, ledger: TransferLedger(core: core), transports: transports,
+            engineStop: EngineStop(), observability: observability)
         let census = observability?.metrics.map { GroupCensus.start($0, ledger: context.ledger) }
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         let notifyCommands = NotifyCommandRunner(core: core).start()
@@ -75,9 +76,11 @@ struct TransferEngine: Sendable {
             while running.count < core.configuration.maxConcurrentTransfers {
                 let backgroundBusy = running.values.contains { $0.claim.priority != .foreground }
                 let background = Set(running.values.lazy.filter { $0.claim.priority != .foreground }.map(\.claim.groupRowID))
-                guard let claim = try await context.ledger.claimNextFile(
-                    filesPerGroup: max(1, core.configuration.maxFilesPerGroup), foregroundOnly: backgroundBusy,
-                    alsoGroup: background.first) else { return }
+                guard
+                    let claim = try await context.ledger.claimNextFile(
+                        filesPerGroup: max(1, core.configuration.maxFilesPerGroup), foregroundOnly: backgroundBusy,
+                        alsoGroup: background.first)
+                else { return }
                 let worker = TransferWorker(context: context, claim: claim, throttle: throttle)
                 let task = Task {
                     await worker.run()
@@ -111,7 +114,7 @@ struct TransferEngine: Sendable {
             for await signal in signals {
                 do throws(QueueError) {
                     try await look(signal)
-                } catch where error.isPassingStorageFailure {
+                } catch let error where error.isPassingStorageFailure {
                     // Busy past the timeout, or full: not a reason to stop. Look again later.
                     let failures = (backoff?.failures ?? 0) + 1
                     if failures == 1 || failures.isMultiple(of: 20) {
@@ -133,8 +136,10 @@ struct TransferEngine: Sendable {
     }
 
     /// The transports an engine uses: `file`, `http` and `https` over `clients`, and the host's own.
-    static func transports(_ configuration: QueueManager.Configuration, fileSystem: any FileSystem,
-                           clients: HTTPClients) -> [String: any Transport] {
+    static func transports(
+        _ configuration: QueueManager.Configuration, fileSystem: any FileSystem,
+        clients: HTTPClients
+    ) -> [String: any Transport] {
         var transports: [String: any Transport] = ["file": FileTransport(fileSystem: fileSystem)]
         let http = HTTPTransport(clients: clients, maxRedirects: configuration.maxRedirects, credentials: configuration.credentials)
         transports["http"] = http
@@ -146,8 +151,9 @@ struct TransferEngine: Sendable {
     /// A background group yields to a waiting background group of higher priority (BITS' pre-emption).
     private func preempt(_ running: [Int64: Running], _ context: EngineContext) async throws(QueueError) {
         guard let background = running.values.first(where: { $0.claim.priority != .foreground }),
-              let waiting = try await context.ledger.bestWaitingBackgroundPriority(),
-              waiting < background.claim.priority else { return }
+            let waiting = try await context.ledger.bestWaitingBackgroundPriority(),
+            waiting < background.claim.priority
+        else { return }
         background.task.cancel()
     }
 }

@@ -33,8 +33,9 @@ extension TransferWorker {
                 }
             }
             if let wait {
-                context.logger.info("database failure during a transfer, will retry",
-                                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
+                context.logger.info(
+                    "database failure during a transfer, will retry",
+                    metadata: ["file": "\(claim.local)", "in": "\(wait)", "error": "\(error)"])
             }
             return .retry
         }
@@ -57,7 +58,7 @@ extension TransferWorker {
         if error.code == .transfer, error.isTransient, let sink, let file, (try? fileSystem.fsync(file)) != nil {  // unsynced: no checkpoint
             do throws(QueueError) {
                 try await sink.commit(bytes: nil, sync: false)
-            } catch where error == TransferSink.stopped {
+            } catch let error where error == TransferSink.stopped {
                 // cancelled or suspended meanwhile: settle finds the file no longer claimed
             }
         }
@@ -85,8 +86,9 @@ extension TransferWorker {
                     }
                 }
                 if let waited {
-                    context.logger.info("transient failure, will retry",
-                                        metadata: ["file": "\(claim.local)", "in": "\(waited)", "error": "\(error.message)"])
+                    context.logger.info(
+                        "transient failure, will retry",
+                        metadata: ["file": "\(claim.local)", "in": "\(waited)", "error": "\(error.message)"])
                     return .retry
                 }
             }

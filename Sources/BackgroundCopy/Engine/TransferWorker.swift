@@ -39,12 +39,14 @@ struct TransferWorker: Sendable {
             let (opened, offset) = try await openTemp(in: folder)
             file = opened
             let throttle = claim.priority == .foreground ? nil : self.throttle
-            let started = TransferSink(claim: claim, file: opened, offset: offset, context: context, throttle: throttle,
-                                       observation: observation)
+            let started = TransferSink(
+                claim: claim, file: opened, offset: offset, context: context, throttle: throttle,
+                observation: observation)
             sink = started
             let transport = try context.transport(for: claim.remote)
-            let request = TransferRequest(remote: claim.remote, offset: offset, validator: offset > 0 ? claim.validator : nil,
-                                          headers: claim.headers, groupID: claim.groupID)
+            let request = TransferRequest(
+                remote: claim.remote, offset: offset, validator: offset > 0 ? claim.validator : nil,
+                headers: claim.headers, groupID: claim.groupID)
             if let watch = LowSpeedWatch(settings: context.settings, throttle: throttle) {
                 try await watch.run(started, remote: claim.remote) { () async throws(QueueError) in
                     try await transport.fetch(request, into: started)
@@ -61,8 +63,9 @@ struct TransferWorker: Sendable {
                 outcome = try await handle(failure, sink: sink, file: file)
             } catch {
                 outcome = .stopped
-                context.logger.info("engine stopped before the failure was recorded; the next start recovers the file",
-                                       metadata: ["file": "\(claim.local)", "error": "\(error)"])
+                context.logger.info(
+                    "engine stopped before the failure was recorded; the next start recovers the file",
+                    metadata: ["file": "\(claim.local)", "error": "\(error)"])
             }
         }
         if let file { fileSystem.close(file) }
@@ -117,8 +120,9 @@ struct TransferWorker: Sendable {
         if let expected = claim.sha256 {
             let actual = try digest(file, length: held)
             guard actual == expected else {
-                throw QueueError(.validationFailed, "\(claim.local): SHA-256 is \(actual.hexString), expected \(expected.hexString)",
-                                 value: claim.remote)
+                throw QueueError(
+                    .validationFailed, "\(claim.local): SHA-256 is \(actual.hexString), expected \(expected.hexString)",
+                    value: claim.remote)
             }
         }
         // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
@@ -139,7 +143,7 @@ struct TransferWorker: Sendable {
         // Renamed: from here on only `complete` may follow, however long the database needs.
         do throws(QueueError) {
             try await context.patiently("complete") { () async throws(QueueError) in try await context.ledger.complete(claim.fileRowID) }
-        } catch where error.code == .invalidState {
+        } catch let error where error.code == .invalidState {
             return  // cancelled while finalizing: the file is retained where it now is
         }
         context.logger.debug("file complete", metadata: ["file": "\(claim.local)", "bytes": "\(held)"])

@@ -21,7 +21,7 @@ extension QueueManager {
             if batch.isEmpty {
                 do throws(QueueError) {
                     stamp = try await outbox.waitForChange(since: stamp)
-                } catch where Task.isCancelled {
+                } catch _ where Task.isCancelled {
                     return
                 }
                 continue
@@ -32,8 +32,9 @@ extension QueueManager {
                         try await observer.queueManager(self, didRecord: event)
                         break
                     } catch {
-                        core.logger.info("observer did not accept an event; offering it again later",
-                                           metadata: ["observer": "\(name)", "sequence": "\(event.sequence)"])
+                        core.logger.info(
+                            "observer did not accept an event; offering it again later",
+                            metadata: ["observer": "\(name)", "sequence": "\(event.sequence)"])
                         do { try await Task.sleep(for: redeliveryDelay) } catch { return }
                     }
                 }

@@ -34,7 +34,8 @@ package struct PosixFileSystem: FileSystem {
     package func entries(ofDirectory path: String, ifAtMost limit: Int) throws(QueueError) -> [(name: [UInt8], kind: FileKind)]? {
         var info = stat()
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, Int(info.st_size) <= limit,
-              let directory = opendir(path) else { return nil }
+            let directory = opendir(path)
+        else { return nil }
         defer { closedir(directory) }
         var entries: [(name: [UInt8], kind: FileKind)] = []
         while true {
@@ -162,8 +163,9 @@ package struct PosixFileSystem: FileSystem {
             _ = systemClose(parent)
             guard fd >= 0 else {
                 if isLink {
-                    throw QueueError(.fileSystem, "directory \(path) passes through a symbolic link at \(component); no link is followed",
-                                     value: path, systemError: ELOOP)
+                    throw QueueError(
+                        .fileSystem, "directory \(path) passes through a symbolic link at \(component); no link is followed",
+                        value: path, systemError: ELOOP)
                 }
                 throw PosixFileSystem.failure("open directory", path, code)
             }
@@ -205,8 +207,9 @@ package struct PosixFileSystem: FileSystem {
     /// setting and restoring it (a moment in which another thread's new file would get 022).
     static let creationMask: UInt32 = {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),  // no /proc: the umask is read below
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
-           let mask = UInt32(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8) {
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
+            let mask = UInt32(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8)
+        {
             return mask
         }
         let mask = umask(0o022)

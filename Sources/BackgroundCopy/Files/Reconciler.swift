@@ -64,7 +64,7 @@ struct Reconciler {
         for file in finalizing {
             do throws(QueueError) {
                 try settleFinalizing(file)
-            } catch where error.code != .storage {
+            } catch let error where error.code != .storage {
                 try quarantine(file.id, path: file.temp ?? file.local, error)
             }
         }
@@ -76,8 +76,9 @@ struct Reconciler {
         let ledger = TransferLedger(core: core)
         let kind = try file.temp.flatMap { path throws(QueueError) in try fileSystem.kind(of: path) }
         if let path = file.temp, kind != nil, kind != .regular {
-            throw QueueError(.fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
-                             value: path, systemError: kind == .directory ? EISDIR : ELOOP)
+            throw QueueError(
+                .fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
+                value: path, systemError: kind == .directory ? EISDIR : ELOOP)
         }
         let temp = try file.temp.flatMap { path throws(QueueError) in try fileSystem.metadata(of: path) }
         if let path = file.temp, let temp, let total = file.total, temp.size == UInt64(total) {
@@ -100,7 +101,7 @@ struct Reconciler {
         for file in waiting {
             do throws(QueueError) {
                 try trim(file.id, temp: file.temp, committed: file.done)
-            } catch where error.code != .storage {
+            } catch let error where error.code != .storage {
                 if file.failed {
                     core.logger.info("temp file of a failed file left as it is", metadata: ["error": "\(error)"])
                 } else {
@@ -113,8 +114,9 @@ struct Reconciler {
     private func trim(_ fileRowID: Int64, temp path: String, committed: UInt64) throws(QueueError) {
         let kind = try fileSystem.kind(of: path)
         guard kind == nil || kind == .regular else {
-            throw QueueError(.fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
-                             value: path, systemError: kind == .directory ? EISDIR : ELOOP)
+            throw QueueError(
+                .fileSystem, "temp file \(path) is \(Self.describe(kind)), not a regular file; it was left as it is",
+                value: path, systemError: kind == .directory ? EISDIR : ELOOP)
         }
         let size = try fileSystem.metadata(of: path)?.size
         if let size, Mutant.trustTempLength.isActive, size > committed {

@@ -1,6 +1,6 @@
 /// The settable properties of a group (QMGR: GROUPPROP_*; BITS added the rest).
 ///
-/// Validated as a whole by ``Group/setProperties(_:)`` and ``QueueManager/createGroup(id:properties:)``:
+/// Validated as a whole by ``Group/setProperties(_:)-4i4lg`` and ``QueueManager/createGroup(id:properties:)-1fkvq``:
 /// a rejected value throws `invalidArgument` naming it, and nothing is written.
 public struct GroupProperties: Sendable, Hashable {
     /// 1 to 256 characters, no control characters. GROUPPROP_DISPLAYNAME.

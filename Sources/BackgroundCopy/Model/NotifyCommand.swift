@@ -42,7 +42,9 @@ extension NotifyCommand {
 
     /// The command a stored JSON array describes; `nil` for anything else.
     init?(stored: String) {
-        guard let argv = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)), let program = argv.first else {  // not our JSON: no command, as documented
+        guard let argv = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)),  // not our JSON: no command, as documented
+            let program = argv.first
+        else {
             return nil
         }
         self.init(program: program, arguments: Array(argv.dropFirst()))

@@ -3,11 +3,11 @@
 public struct GroupSnapshot: Sendable {
     /// The group's handle.
     public let group: Group
-    /// Its properties (as ``Group/properties()``).
+    /// Its properties (as ``Group/properties()-3gsc2``).
     public let properties: GroupProperties
-    /// Its status (as ``Group/status()``).
+    /// Its status (as ``Group/status()-2drjp``).
     public let status: GroupStatus
-    /// Progress over all its live jobs (as ``Group/progress()``).
+    /// Progress over all its live jobs (as ``Group/progress()-7u1ep``).
     public let progress: TransferProgress
     /// Its live jobs in creation order, each with its progress.
     public let jobs: [JobSnapshot]

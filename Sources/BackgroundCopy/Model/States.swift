@@ -1,4 +1,4 @@
-/// The state of a group. New groups are `suspended`; ``Group/resume()`` queues them; the engine
+/// The state of a group. New groups are `suspended`; ``Group/resume()-3f7qu`` queues them; the engine
 /// moves them to `transferring` and then `complete` or `error`, both of which are suspended again.
 /// `cancelled` is final and never visible through the API: a cancelled group is a tombstone.
 public enum GroupState: String, Sendable, Hashable, CaseIterable, Codable {

@@ -18,7 +18,7 @@ extension Group {
     }
 
     /// Makes the group a foreground group from now on; there is no way back except
-    /// ``setProperties(_:)`` (QMGR: SwitchToForeground).
+    /// ``setProperties(_:)-4i4lg`` (QMGR: SwitchToForeground).
     ///
     /// - Throws: `notFound` if the group was cancelled.
     public func switchToForeground() throws(QueueError) {

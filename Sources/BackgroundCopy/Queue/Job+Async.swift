@@ -36,7 +36,7 @@ extension Job {
         try await core.store.read { [id, groupID] db throws(QueueError) in try db.jobStatus(id, in: groupID) }
     }
 
-    /// Cancels this job alone, in one transaction, as ``Group/cancel()`` does for a group.
+    /// Cancels this job alone, in one transaction, as ``Group/cancel()-7wzi8`` does for a group.
     /// - Throws: `notFound` if the job or its group was cancelled.
     public func cancel() async throws(QueueError) {
         let now = core.now()

@@ -38,7 +38,7 @@ public struct Job: Sendable, Hashable, Identifiable {
 
     /// The file at a zero-based index (QMGR: GetFile).
     ///
-    /// - Throws: `notFound` if `index` is not below ``fileCount()``, or the job was cancelled.
+    /// - Throws: `notFound` if `index` is not below ``fileCount()-4hr7y``, or the job was cancelled.
     public func file(at index: Int) throws(QueueError) -> FileInfo {
         try core.store.read { [id, groupID] db throws(QueueError) in try db.file(at: index, of: id, in: groupID) }
     }
@@ -63,7 +63,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         try core.store.read { [id, groupID] db throws(QueueError) in try db.jobStatus(id, in: groupID) }
     }
 
-    /// Cancels this job alone, in one transaction, as ``Group/cancel()`` does for a group: complete
+    /// Cancels this job alone, in one transaction, as ``Group/cancel()-6rdfd`` does for a group: complete
     /// files `retained`, the rest `discarded`, the job a tombstone, a `jobCancelled` event. If that
     /// leaves the group nothing to transfer, the group becomes `complete` (or `suspended` when it has
     /// no file left at all); if the group was in error because of a file of this job, it becomes

@@ -21,8 +21,9 @@ extension PostgresQueueManager {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             do throws(QueueError) {
-                let manager = try await PostgresQueueManager(client: client, host: host, leaseDuration: leaseDuration,
-                                                             configuration: configuration, logger: logger)
+                let manager = try await PostgresQueueManager(
+                    client: client, host: host, leaseDuration: leaseDuration,
+                    configuration: configuration, logger: logger)
                 return .success(try await body(manager))
             } catch {
                 return .failure(error)
@@ -49,8 +50,9 @@ extension PostgresQueueManager {
         for item in parts.queryItems ?? [] where !(item.name == "sslmode" && item.value == "disable") {
             throw .invalidArgument("unsupported URL parameter \(item.name)=\(item.value ?? ""): only sslmode=disable is supported", value: shown)
         }
-        return PostgresClient.Configuration(host: server, port: parts.port ?? 5432, username: parts.user ?? "postgres",
-                                            password: parts.password, database: database, tls: .disable)
+        return PostgresClient.Configuration(
+            host: server, port: parts.port ?? 5432, username: parts.user ?? "postgres",
+            password: parts.password, database: database, tls: .disable)
     }
 
     /// The URL with its password replaced by `***`, for messages and logs.

@@ -42,8 +42,10 @@ public final class PostgresQueueManager: Sendable {
     /// - Throws: `invalidArgument` for an empty or over-long `host` or a lease shorter than a
     ///   second; `incompatibleDatabase` if the database is not a BackgroundCopy queue or is newer;
     ///   `storage` if PostgreSQL fails.
-    public init(client: PostgresClient, host: String, leaseDuration: Duration = .seconds(15),
-                configuration: QueueManager.Configuration = .init(), logger: Logger = Logger.current) async throws(QueueError) {
+    public init(
+        client: PostgresClient, host: String, leaseDuration: Duration = .seconds(15),
+        configuration: QueueManager.Configuration = .init(), logger: Logger = Logger.current
+    ) async throws(QueueError) {
         guard !host.isEmpty, host.utf8.count <= 256, Validator.firstControl(in: host, allowing: []) == nil else {
             throw .invalidArgument("host name must be 1 to 256 characters without control characters, not \"\(host)\"", value: host)
         }

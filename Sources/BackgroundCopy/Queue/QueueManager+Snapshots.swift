@@ -42,7 +42,10 @@ extension GroupSnapshot {
     init(core: QueueCore, _ parts: Connection.GroupParts) {
         self.init(
             group: Group(id: parts.id, core: core), properties: parts.properties, status: parts.status, progress: parts.progress,
-            jobs: parts.jobs.map { JobSnapshot(job: Job(id: $0.id, group: parts.id, core: core), progress: $0.progress,
-                                               currentFileIndex: $0.currentFileIndex) })
+            jobs: parts.jobs.map {
+                JobSnapshot(
+                    job: Job(id: $0.id, group: parts.id, core: core), progress: $0.progress,
+                    currentFileIndex: $0.currentFileIndex)
+            })
     }
 }

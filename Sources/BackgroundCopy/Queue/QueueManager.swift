@@ -54,8 +54,9 @@ public final class QueueManager: Sendable {
     /// going through `fileSystem` (tests and the crash harness inject faults and crashes there).
     package init(path: String, configuration: Configuration, fileSystem: any FileSystem, logger: Logger) throws(QueueError) {
         try QueueManager.createIfMissing(path, fileSystem: fileSystem)
-        let store = try Store(path: path, durability: configuration.durability, vfs: configuration.sqliteVFS, busyTimeout: configuration.busyTimeout,
-                              metrics: StoreMetrics(factory: configuration.metricsFactory, durability: configuration.durability))
+        let store = try Store(
+            path: path, durability: configuration.durability, vfs: configuration.sqliteVFS, busyTimeout: configuration.busyTimeout,
+            metrics: StoreMetrics(factory: configuration.metricsFactory, durability: configuration.durability))
         // The database's own name, and the unlink of the rollback journal SQLite used to switch a
         // new database to WAL, are directory entries: without this fsync a power loss could bring
         // the journal back, roll the switch back and orphan every commit in the WAL.
@@ -75,7 +76,7 @@ public final class QueueManager: Sendable {
     private static func createIfMissing(_ path: String, fileSystem: any FileSystem) throws(QueueError) {
         do throws(QueueError) {
             fileSystem.close(try fileSystem.open(path, exclusive: true))
-        } catch where error.systemError == EEXIST {}
+        } catch let error where error.systemError == EEXIST {}
     }
 
     /// The engine's store operations (claim, checkpoint, finalize, complete), for the benchmarks.

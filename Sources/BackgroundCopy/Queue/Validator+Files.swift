@@ -39,7 +39,8 @@ extension Validator {
             throw .invalidArgument("remote name is \(remote.unicodeScalars.count) characters; at most \(Self.maxRemoteLength) allowed", value: remote)
         }
         if remote.utf8.contains(UInt8(ascii: " ")) || Self.mayHoldControl(remote),
-           let scalar = remote.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0 == " " }) {
+            let scalar = remote.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0 == " " })
+        {
             throw .invalidArgument("remote name contains \(Self.hex(scalar)); escape it", value: remote)
         }
         if remote.hasPrefix("/") {
@@ -84,7 +85,8 @@ extension Validator {
         try validatePathShape(local, role: "local path")
         let name = local.lastComponent
         guard name.utf8.count <= Self.maxFinalNameBytes else {
-            throw .invalidArgument("file name \(name) is \(name.utf8.count) bytes; at most \(Self.maxFinalNameBytes) allowed (room for the temp file's name)", value: local)
+            throw .invalidArgument(
+                "file name \(name) is \(name.utf8.count) bytes; at most \(Self.maxFinalNameBytes) allowed (room for the temp file's name)", value: local)
         }
         guard !name.hasSuffix(Self.tempSuffix) else {
             throw .invalidArgument("file name \(name) ends in \(Self.tempSuffix), which the library keeps for its temp files", value: local)
@@ -114,12 +116,15 @@ extension Validator {
                 inside = inside || resolvedParent == resolvedRoot || resolvedParent.hasPrefix(resolvedRoot == "/" ? "/" : resolvedRoot + "/")
             }
             guard inside else {
-                throw .accessDenied("local path \(local) (directory \(resolvedParent)) is outside the allowed roots \(configuration.allowedRoots.joined(separator: ", "))", value: local)
+                throw .accessDenied(
+                    "local path \(local) (directory \(resolvedParent)) is outside the allowed roots \(configuration.allowedRoots.joined(separator: ", "))",
+                    value: local)
             }
         }
         guard resolvedParent == parent else {
-            throw .invalidArgument("directory of local path \(local) passes through a symbolic link (it resolves to \(resolvedParent)); "
-                                   + "give the resolved path: no link is followed when the file is written", value: local)
+            throw .invalidArgument(
+                "directory of local path \(local) passes through a symbolic link (it resolves to \(resolvedParent)); "
+                    + "give the resolved path: no link is followed when the file is written", value: local)
         }
         guard fileSystem.isWritableDirectory(parent) else {
             throw .accessDenied("directory \(parent) is not writable", value: local)

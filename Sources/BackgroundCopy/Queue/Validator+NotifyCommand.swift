@@ -18,8 +18,9 @@ extension Validator {
             throw .invalidArgument("notify command program contains control character \(Self.hex(scalar))", value: program)
         }
         guard command.arguments.count <= Self.maxNotifyArguments else {
-            throw .invalidArgument("notify command has \(command.arguments.count) arguments; at most \(Self.maxNotifyArguments) allowed",
-                                   value: "\(command.arguments.count)")
+            throw .invalidArgument(
+                "notify command has \(command.arguments.count) arguments; at most \(Self.maxNotifyArguments) allowed",
+                value: "\(command.arguments.count)")
         }
         var total = 0
         for (index, argument) in command.arguments.enumerated() {
@@ -29,8 +30,9 @@ extension Validator {
             total += argument.utf8.count
         }
         guard total <= Self.maxNotifyArgumentBytes else {
-            throw .invalidArgument("notify command arguments are \(total) bytes together; at most \(Self.maxNotifyArgumentBytes) allowed",
-                                   value: "\(total)")
+            throw .invalidArgument(
+                "notify command arguments are \(total) bytes together; at most \(Self.maxNotifyArgumentBytes) allowed",
+                value: "\(total)")
         }
     }
 }

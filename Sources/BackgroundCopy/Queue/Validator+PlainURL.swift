@@ -35,7 +35,8 @@ extension Validator {
             if byte == UInt8(ascii: "%") {
                 let first = rest.index(after: index)
                 guard first < rest.endIndex, rest.index(after: first) < rest.endIndex,
-                      isHexDigit(rest[first]), isHexDigit(rest[rest.index(after: first)]) else { return false }
+                    isHexDigit(rest[first]), isHexDigit(rest[rest.index(after: first)])
+                else { return false }
                 index = rest.index(first, offsetBy: 2)
                 continue
             }
@@ -64,8 +65,8 @@ extension Validator {
         if isHostByte(byte) { return true }
         return switch byte {
         case UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"),
-             UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="):
+            UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="):
             true
         default:
             false

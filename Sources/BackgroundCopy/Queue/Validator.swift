@@ -45,7 +45,8 @@ struct Validator: Sendable {
         }
         let unknown = properties.notifyFlags.rawValue & ~NotifyFlags.all.rawValue
         guard unknown == 0 else {
-            throw .invalidArgument("notify flags contain unknown bits 0x\(String(unknown, radix: 16))", value: "0x\(String(properties.notifyFlags.rawValue, radix: 16))")
+            throw .invalidArgument(
+                "notify flags contain unknown bits 0x\(String(unknown, radix: 16))", value: "0x\(String(properties.notifyFlags.rawValue, radix: 16))")
         }
         let retry = properties.retryDelay
         guard retry >= configuration.minimumRetryDelay, retry <= Self.maxRetryDelay else {

@@ -17,7 +17,8 @@ final class Connection {
     /// Opens (or creates) the database at `path` through the named VFS (`nil`: SQLite's default).
     init(path: String, vfs: String?, readOnly: Bool = false) throws(QueueError) {
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let rc = sqlite3_open_v2(path, &db, flags, vfs)
         guard rc == SQLITE_OK, let db else {
@@ -95,8 +96,9 @@ final class Connection {
         let message = String(cString: sqlite3_errmsg(handle))
         switch code & 0xFF {
         case SQLITE_CORRUPT, SQLITE_NOTADB:
-            return QueueError(.corrupt, "\(path) is damaged: \(message) — run `bgcopy check`, restore a backup or start a new queue",
-                              value: path, sqliteResultCode: code, sql: sql)
+            return QueueError(
+                .corrupt, "\(path) is damaged: \(message) — run `bgcopy check`, restore a backup or start a new queue",
+                value: path, sqliteResultCode: code, sql: sql)
         default:
             return .storage(resultCode: code, message: message, sql: sql)
         }

@@ -46,8 +46,9 @@ struct Migrator {
                 do throws(QueueError) {
                     try connection.execute(migration.sql)
                 } catch {
-                    throw QueueError(.storage, "migration \(migration.name) failed on \(path): \(error.message)",
-                                     value: migration.name, sqliteResultCode: error.sqliteResultCode, sql: error.sql)
+                    throw QueueError(
+                        .storage, "migration \(migration.name) failed on \(path): \(error.message)",
+                        value: migration.name, sqliteResultCode: error.sqliteResultCode, sql: error.sql)
                 }
                 try connection.execute("PRAGMA user_version = \(migration.version)")
             }
@@ -56,7 +57,9 @@ struct Migrator {
             }
             try connection.execute("COMMIT")
         } catch {
-            if connection.inTransaction { try? connection.execute("ROLLBACK") }  // the error thrown next is the one that matters; a failed rollback ends with the connection
+            if connection.inTransaction {
+                try? connection.execute("ROLLBACK")  // the error thrown next is the one that matters; a failed rollback ends with the connection
+            }
             throw Migrator.incompatible(path, error)
         }
     }
@@ -87,8 +90,9 @@ struct Migrator {
         case 26:  // SQLITE_NOTADB
             return QueueError(.incompatibleDatabase, "\(path) is not an SQLite database", value: path, sqliteResultCode: rc)
         case 11:  // SQLITE_CORRUPT
-            return QueueError(.corrupt, "\(path) is damaged: \(error.message) — run `bgcopy check`, restore a backup or start a new queue",
-                              value: path, sqliteResultCode: rc)
+            return QueueError(
+                .corrupt, "\(path) is damaged: \(error.message) — run `bgcopy check`, restore a backup or start a new queue",
+                value: path, sqliteResultCode: rc)
         default:
             return error
         }

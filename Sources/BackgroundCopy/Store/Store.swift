@@ -30,8 +30,10 @@ final class Store: Sendable {
     /// Opens the database at `path`, applies the connection settings and migrates the schema.
     /// Nothing is written to a file before it is known to be a queue (or empty). `metrics`, if any,
     /// counts and times the writer's commits.
-    init(path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration, readers: Int = 4,
-         metrics: StoreMetrics? = nil) throws(QueueError) {
+    init(
+        path: String, durability: QueueManager.Durability, vfs: String?, busyTimeout: Duration, readers: Int = 4,
+        metrics: StoreMetrics? = nil
+    ) throws(QueueError) {
         let connection = try Connection(path: path, vfs: vfs)
         connection.setBusyTimeout(busyTimeout)
         try Migrator(connection: connection, path: path).checkOwnership()

@@ -25,8 +25,10 @@ final class WriteRequest<T: Sendable>: WriteWork, @unchecked Sendable {
     private let deliver: @Sendable (Result<T, QueueError>) -> Void
     let quiet: Bool
 
-    init(_ body: @escaping (Connection) throws(QueueError) -> T, quiet: Bool = false,
-         deliver: @escaping @Sendable (Result<T, QueueError>) -> Void) {
+    init(
+        _ body: @escaping (Connection) throws(QueueError) -> T, quiet: Bool = false,
+        deliver: @escaping @Sendable (Result<T, QueueError>) -> Void
+    ) {
         self.body = body
         self.quiet = quiet
         self.deliver = deliver

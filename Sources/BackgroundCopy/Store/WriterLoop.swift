@@ -132,7 +132,9 @@ final class WriterLoop: @unchecked Sendable {
 
     private func rollBack(_ db: Connection) {
         db.releaseStatements()
-        if db.inTransaction { try? db.statement("ROLLBACK").run() }  // every caller already gets the batch's error; SQLite undoes an unfinished transaction anyway
+        if db.inTransaction {
+            try? db.statement("ROLLBACK").run()  // every caller already gets the batch's error; SQLite undoes an unfinished transaction anyway
+        }
         db.releaseStatements()
     }
 }

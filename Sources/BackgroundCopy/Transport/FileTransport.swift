@@ -41,7 +41,8 @@ public struct FileTransport: Transport {
     /// Where a copy starts: the source's path, size and validator (its size and modification
     /// time), and the offset to resume from — 0 when the source changed since the held bytes.
     package static func plan(_ request: TransferRequest, fileSystem: any FileSystem) throws(QueueError)
-        -> (path: String, size: UInt64, validator: String, offset: UInt64) {
+        -> (path: String, size: UInt64, validator: String, offset: UInt64)
+    {
         let path = try FileTransport.path(of: request.remote)
         guard try fileSystem.kind(of: path) == .regular, let metadata = try fileSystem.metadata(of: path) else {
             throw QueueError(.transfer, "source \(path) does not exist or is not a regular file", value: request.remote, systemError: 2)
@@ -55,7 +56,8 @@ public struct FileTransport: Transport {
     package static func path(of remote: String) throws(QueueError) -> String {
         if remote.hasPrefix("/") { return remote }
         guard let components = URLComponents(string: remote), components.scheme?.lowercased() == "file",
-              components.path.hasPrefix("/") else {
+            components.path.hasPrefix("/")
+        else {
             throw QueueError(.transfer, "\(remote) is not a local file", value: remote)
         }
         return components.path

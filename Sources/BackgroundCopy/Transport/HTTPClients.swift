@@ -10,8 +10,9 @@ struct HTTPClients: Sendable {
     private let settings: ProxySettings
 
     init(_ configuration: QueueManager.Configuration) {
-        let base = HTTPTransport.clientConfiguration(connectTimeout: configuration.connectTimeout,
-                                                     readTimeout: configuration.readTimeout)
+        let base = HTTPTransport.clientConfiguration(
+            connectTimeout: configuration.connectTimeout,
+            readTimeout: configuration.readTimeout)
         direct = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: base)
         settings = configuration.proxies
         var proxied: [ProxySettings.Proxy: HTTPClient] = [:]

@@ -25,8 +25,10 @@ public struct HTTPTransport: Transport {
     /// A transport over `client`. Configure the client with redirects disallowed; this transport
     /// follows them itself so that it can check each hop. `credentials` is asked before every
     /// request to the origin of the file's remote URL, and never after a redirect left it.
-    public init(client: HTTPClient, maxRedirects: Int = 10,
-                credentials: (@Sendable (CredentialRequest) async -> Credential?)? = nil) {
+    public init(
+        client: HTTPClient, maxRedirects: Int = 10,
+        credentials: (@Sendable (CredentialRequest) async -> Credential?)? = nil
+    ) {
         self.client = client
         self.maxRedirects = maxRedirects
         self.credentials = credentials
@@ -62,14 +64,16 @@ public struct HTTPTransport: Transport {
             if let credentials, !leftOrigin {
                 credential = await credentials(CredentialRequest(groupID: request.groupID, remote: request.remote, url: url))
             }
-            let response = try await send(url: url, offset: offset, validator: request.validator, headers: headers,
-                                          credential: credential, remote: request.remote)
+            let response = try await send(
+                url: url, offset: offset, validator: request.validator, headers: headers,
+                credential: credential, remote: request.remote)
             let status = Int(response.status.code)
             switch status {
             case 301, 302, 303, 307, 308:
                 hops += 1
                 guard hops <= maxRedirects else {
-                    throw QueueError(.transfer, "more than \(maxRedirects) redirects fetching \(request.remote.withoutQuery)", value: request.remote, httpStatus: status)
+                    throw QueueError(
+                        .transfer, "more than \(maxRedirects) redirects fetching \(request.remote.withoutQuery)", value: request.remote, httpStatus: status)
                 }
                 let next = try Self.redirectTarget(response, from: url, remote: request.remote)
                 if Self.origin(of: next) != Self.origin(of: url) {
@@ -96,16 +100,19 @@ public struct HTTPTransport: Transport {
                 guard offset > 0 else { fallthrough }
                 offset = 0
             case 408, 429, 500...599:
-                throw QueueError(.transfer, "\(request.remote.withoutQuery) answered HTTP \(status)", value: request.remote, httpStatus: status,
-                                 isTransient: true, retryAfter: Self.retryAfter(response))
+                throw QueueError(
+                    .transfer, "\(request.remote.withoutQuery) answered HTTP \(status)", value: request.remote, httpStatus: status,
+                    isTransient: true, retryAfter: Self.retryAfter(response))
             default:
                 throw QueueError(.transfer, "\(request.remote.withoutQuery) answered HTTP \(status)", value: request.remote, httpStatus: status)
             }
         }
     }
 
-    private func send(url: String, offset: UInt64, validator: String?, headers: [HTTPHeader], credential: Credential?,
-                      remote: String) async throws(QueueError) -> HTTPClientResponse {
+    private func send(
+        url: String, offset: UInt64, validator: String?, headers: [HTTPHeader], credential: Credential?,
+        remote: String
+    ) async throws(QueueError) -> HTTPClientResponse {
         var outgoing = HTTPClientRequest(url: url)
         outgoing.method = .GET
         for header in headers { outgoing.headers.add(name: header.name, value: header.value) }
@@ -156,12 +163,14 @@ public struct HTTPTransport: Transport {
 
     static func redirectTarget(_ response: HTTPClientResponse, from url: String, remote: String) throws(QueueError) -> String {
         guard let location = response.headers.first(name: "Location"),
-              let target = URL(string: location, relativeTo: URL(string: url))?.absoluteURL,
-              let scheme = target.scheme?.lowercased() else {
+            let target = URL(string: location, relativeTo: URL(string: url))?.absoluteURL,
+            let scheme = target.scheme?.lowercased()
+        else {
             throw QueueError(.transfer, "redirect from \(url.withoutQuery) has no usable Location", value: remote, httpStatus: Int(response.status.code))
         }
         guard scheme == "http" || scheme == "https" else {
-            throw QueueError(.transfer, "redirect from \(url.withoutQuery) to scheme \(scheme) refused", value: target.absoluteString, httpStatus: Int(response.status.code))
+            throw QueueError(
+                .transfer, "redirect from \(url.withoutQuery) to scheme \(scheme) refused", value: target.absoluteString, httpStatus: Int(response.status.code))
         }
         return target.absoluteString
     }

@@ -95,11 +95,12 @@ public struct ProxySettings: Sendable, Hashable {
     /// The proxy a request to `url` goes through; `nil` for a direct connection.
     public func proxy(for url: String) -> Proxy? {
         guard let components = URLComponents(string: url), let host = components.host?.lowercased() else { return nil }
-        let proxy: Proxy? = switch components.scheme?.lowercased() {
-        case "http": http
-        case "https": https
-        default: nil
-        }
+        let proxy: Proxy? =
+            switch components.scheme?.lowercased() {
+            case "http": http
+            case "https": https
+            default: nil
+            }
         guard let proxy, !Self.isLoopback(host), !bypasses(host) else { return nil }
         return proxy
     }

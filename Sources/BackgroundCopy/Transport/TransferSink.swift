@@ -50,15 +50,19 @@ public final class TransferSink: Sendable {
     private let observation: TransferObservation?
     private let state: Mutex<State>
 
-    init(claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?,
-         observation: TransferObservation? = nil) {
+    init(
+        claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?,
+        observation: TransferObservation? = nil
+    ) {
         self.claim = claim
         self.file = file
         self.context = context
         self.throttle = throttle
         self.observation = observation
-        self.state = Mutex(State(offset: offset, committed: offset, total: claim.bytesTotal,
-                                 validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now))
+        self.state = Mutex(
+            State(
+                offset: offset, committed: offset, total: claim.bytesTotal,
+                validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now))
     }
 
     /// Says where the transport's bytes start: at ``TransferRequest/offset`` to resume, or at 0 to
@@ -70,7 +74,8 @@ public final class TransferSink: Sendable {
     public func begin(at offset: UInt64, total: UInt64?, validator: String?) async throws(QueueError) {
         let restart = try state.withLock { state throws(QueueError) -> Bool in
             guard offset == state.offset || offset == 0 else {
-                throw QueueError(.invalidArgument, "transport began at byte \(offset); only \(state.offset) (resume) or 0 (restart) are possible", value: "\(offset)")
+                throw QueueError(
+                    .invalidArgument, "transport began at byte \(offset); only \(state.offset) (resume) or 0 (restart) are possible", value: "\(offset)")
             }
             let restart = offset != state.offset
             state.started = true
@@ -141,9 +146,11 @@ public final class TransferSink: Sendable {
         guard free < reserve || free - reserve < count else { return }
         let room = free > reserve ? free - reserve : 0
         let what = announced.map { "is \($0) bytes" } ?? "kept sending past \(position.offset) bytes"
-        throw QueueError(.transfer, "\(claim.remote.withoutQuery) \(what); \(claim.local.parentDirectory) has \(free) bytes free, "
-                         + "\(room) beyond the \(reserve) bytes kept in reserve: refused so as not to fill the disk",
-                         value: claim.remote, systemError: ENOSPC)
+        throw QueueError(
+            .transfer,
+            "\(claim.remote.withoutQuery) \(what); \(claim.local.parentDirectory) has \(free) bytes free, "
+                + "\(room) beyond the \(reserve) bytes kept in reserve: refused so as not to fill the disk",
+            value: claim.remote, systemError: ENOSPC)
     }
 
     /// The bytes held and the size announced so far.
@@ -161,8 +168,9 @@ public final class TransferSink: Sendable {
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         let above = max(claim.bytesDone, context.restartMarks.mark(claim.fileRowID) ?? 0)
         let checkpointed = try await context.patiently("checkpoint") { () async throws(QueueError) -> Bool in
-            try await context.ledger.checkpoint(claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator,
-                                          progressAbove: above)
+            try await context.ledger.checkpoint(
+                claim.fileRowID, bytesDone: count, bytesTotal: total, validator: validator,
+                progressAbove: above)
         }
         guard checkpointed else { throw TransferSink.stopped }
         context.restartMarks.committed(claim.fileRowID, count)

@@ -14,8 +14,9 @@ struct Check: ParsableCommand {
         let problems = try manager.checkIntegrity()
         guard problems.isEmpty else {
             problems.forEach(Console.line)
-            throw CLIError(.failure, "the queue \(manager.path) is damaged: \(problems.count) problem(s) found",
-                           hint: "keep a copy of the file before you change anything")
+            throw CLIError(
+                .failure, "the queue \(manager.path) is damaged: \(problems.count) problem(s) found",
+                hint: "keep a copy of the file before you change anything")
         }
         Console.line("ok")
     }

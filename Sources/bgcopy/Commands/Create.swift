@@ -25,8 +25,9 @@ struct Create: ParsableCommand {
 
     func run() throws {
         let manager = try queue.open()
-        let properties = GroupProperties(displayName: name, description: description,
-                                         priority: foreground ? .foreground : priority)
+        let properties = GroupProperties(
+            displayName: name, description: description,
+            priority: foreground ? .foreground : priority)
         let group = try manager.createGroup(id: id, properties: properties)
         Console.line(group.id.description)
     }

@@ -40,8 +40,9 @@ struct Download: AsyncParsableCommand {
     func run() async throws {
         let directory = Paths.absolute(to)
         let specs = try urls.enumerated().map { index, url in
-            FileSpec(remote: url, local: directory + "/" + (try Download.fileName(url)),
-                     sha256: sha256.isEmpty ? nil : sha256[index])
+            FileSpec(
+                remote: url, local: directory + "/" + (try Download.fileName(url)),
+                sha256: sha256.isEmpty ? nil : sha256[index])
         }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -51,7 +52,8 @@ struct Download: AsyncParsableCommand {
         var configuration = QueueManager.Configuration()
         configuration.checkpointInterval = .seconds(1)
         let manager = try queue.open(configuration)
-        let label = name ?? "download " + ((specs[0].local as NSString).lastPathComponent)
+        let label =
+            name ?? "download " + ((specs[0].local as NSString).lastPathComponent)
             + (specs.count > 1 ? " and \(specs.count - 1) more" : "")
         let group = try await manager.createGroup(properties: GroupProperties(displayName: String(label.prefix(256)), priority: .foreground))
         do {
@@ -76,8 +78,9 @@ struct Download: AsyncParsableCommand {
         }
         guard final.status.state == .complete else {
             let reason = final.status.lastError?.error.message ?? "it is \(final.status.state.rawValue)"
-            throw CLIError(.failure, "download incomplete: \(reason)",
-                           hint: "`bgcopy files \(Format.short(group.id))` shows each file; `bgcopy resume \(Format.short(group.id))` retries")
+            throw CLIError(
+                .failure, "download incomplete: \(reason)",
+                hint: "`bgcopy files \(Format.short(group.id))` shows each file; `bgcopy resume \(Format.short(group.id))` retries")
         }
         Console.line("downloaded \(specs.count) file\(specs.count == 1 ? "" : "s") to \(directory) (group \(group.id))")
     }
@@ -93,8 +96,9 @@ struct Download: AsyncParsableCommand {
             throw CLIError.usage("'\(url)' is not a URL")
         }
         guard !component.isEmpty, component != "/", component != ".", component != ".." else {
-            throw CLIError.usage("cannot name a file after '\(url)': it has no last path component",
-                                 hint: "use `bgcopy create` and `bgcopy add GROUP REMOTE LOCAL` to choose the name")
+            throw CLIError.usage(
+                "cannot name a file after '\(url)': it has no last path component",
+                hint: "use `bgcopy create` and `bgcopy add GROUP REMOTE LOCAL` to choose the name")
         }
         return component
     }

@@ -35,8 +35,11 @@ struct Info: ParsableCommand {
             ("state", status.state.rawValue),
             ("priority", properties.priority.description),
             ("flags", String(format: "0x%03x ", status.flags.rawValue) + JSONModels.statusFlagNames(status.flags).joined(separator: " ")),
-            ("files", "\(progress.filesDone)/\(progress.filesTotal) complete"
-                + (progress.filesOfUnknownSize > 0 ? " (\(progress.filesOfUnknownSize) of unknown size)" : "")),
+            (
+                "files",
+                "\(progress.filesDone)/\(progress.filesTotal) complete"
+                    + (progress.filesOfUnknownSize > 0 ? " (\(progress.filesOfUnknownSize) of unknown size)" : "")
+            ),
             ("bytes", "\(Format.bytes(progress.bytesDone)) of \(Format.bytes(progress.bytesTotal)) (\(progress.percent)%)"),
             ("rate", Format.rate(rate)),
             ("jobs", "\(jobs.count)" + (status.currentJobIndex.map { ", current \($0)" } ?? "")),

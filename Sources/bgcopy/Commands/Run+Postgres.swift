@@ -16,8 +16,10 @@ extension Run {
         let trap = SignalTrap()
         defer { trap.restore() }
         let lease = Duration.seconds(leaseSeconds ?? 15)
-        try await PostgresQueueManager.withQueue(url: url, host: host, leaseDuration: lease, configuration: configuration,
-                                                 logger: queue.logger) { manager throws(QueueError) in
+        try await PostgresQueueManager.withQueue(
+            url: url, host: host, leaseDuration: lease, configuration: configuration,
+            logger: queue.logger
+        ) { manager throws(QueueError) in
             let engine = Task { () -> QueueError? in
                 do throws(QueueError) {
                     try await manager.run()

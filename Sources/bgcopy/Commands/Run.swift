@@ -35,7 +35,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With a postgres:// queue: this host's name in the leases it holds (default: hostname-pid).", valueName: "name"))
     var host: String?
 
-    @Option(name: .customLong("lease"), help: ArgumentHelp("With a postgres:// queue: seconds a lease lasts unless renewed; another host takes the file over after that (default 15).", valueName: "seconds"))
+    @Option(
+        name: .customLong("lease"),
+        help: ArgumentHelp(
+            "With a postgres:// queue: seconds a lease lasts unless renewed; another host takes the file over after that (default 15).", valueName: "seconds"))
     var leaseSeconds: Int?
 
     func validate() throws {

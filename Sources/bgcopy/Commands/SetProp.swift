@@ -25,10 +25,14 @@ struct SetProp: ParsableCommand {
     @Option(name: .customLong("retry-delay"), help: ArgumentHelp("Wait before retrying a transient error (at least 5s): 10m, 45s.", valueName: "duration"))
     var retryDelay: DurationArgument?
 
-    @Option(name: .customLong("no-progress-timeout"), help: ArgumentHelp("Give up after this long without progress (0 = never retry): 14d.", valueName: "duration"))
+    @Option(
+        name: .customLong("no-progress-timeout"), help: ArgumentHelp("Give up after this long without progress (0 = never retry): 14d.", valueName: "duration"))
     var noProgressTimeout: DurationArgument?
 
-    @Option(help: ArgumentHelp("Notify flags: names separated by commas (fileDone, jobDone, groupDone, error, progress, modification, disable; none, default, all) or a number.", valueName: "flags"))
+    @Option(
+        help: ArgumentHelp(
+            "Notify flags: names separated by commas (fileDone, jobDone, groupDone, error, progress, modification, disable; none, default, all) or a number.",
+            valueName: "flags"))
     var notify: NotifyArgument?
 
     @Option(name: .customLong("header"), help: ArgumentHelp("Set a custom HTTP header (repeatable); replaces one of the same name.", valueName: "name:value"))
@@ -40,17 +44,24 @@ struct SetProp: ParsableCommand {
     @Flag(name: .customLong("clear-headers"), help: "Remove every custom HTTP header first.")
     var clearHeaders = false
 
-    @Option(name: .customLong("notify-command"), help: ArgumentHelp("Run this program (an absolute path; no shell) after each group completion or error the notify flags let through (bitsadmin /setnotifycmdline).", valueName: "program"))
+    @Option(
+        name: .customLong("notify-command"),
+        help: ArgumentHelp(
+            "Run this program (an absolute path; no shell) after each group completion or error the notify flags let through (bitsadmin /setnotifycmdline).",
+            valueName: "program"))
     var notifyProgram: String?
 
-    @Option(name: .customLong("notify-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp("An argument for --notify-command, passed as is (repeatable, in order).", valueName: "argument"))
+    @Option(
+        name: .customLong("notify-arg"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("An argument for --notify-command, passed as is (repeatable, in order).", valueName: "argument"))
     var notifyArguments: [String] = []
 
     @Flag(name: .customLong("clear-notify-command"), help: "Run no command on completion or error.")
     var clearNotifyCommand = false
 
     func validate() throws {
-        let nothing = name == nil && description == nil && priority == nil && retryDelay == nil
+        let nothing =
+            name == nil && description == nil && priority == nil && retryDelay == nil
             && noProgressTimeout == nil && notify == nil && headers.isEmpty && removedHeaders.isEmpty && !clearHeaders
             && notifyProgram == nil && !clearNotifyCommand
         if nothing { throw ValidationError("give at least one property to change (see --help)") }

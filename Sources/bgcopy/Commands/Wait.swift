@@ -38,9 +38,10 @@ struct Wait: AsyncParsableCommand {
                 Console.line("complete \(group.id)")
                 return
             case .error:
-                let reason = status.lastError.map { failure in
-                    (failure.fileIndex.map { "file \($0): " } ?? "") + failure.error.message
-                } ?? "no error recorded"
+                let reason =
+                    status.lastError.map { failure in
+                        (failure.fileIndex.map { "file \($0): " } ?? "") + failure.error.message
+                    } ?? "no error recorded"
                 throw CLIError(.failure, "group \(group.id) is in error: \(reason)", hint: "`bgcopy info GROUP` shows the details")
             default:
                 try await Task.sleep(for: .milliseconds(Int(interval * 1000)))

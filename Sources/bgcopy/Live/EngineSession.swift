@@ -148,16 +148,21 @@ struct EngineSession {
 
     /// The closing lines; `forced` for the ones a second signal prints before exiting at once.
     private func summaryLines(_ outcome: Outcome, forced: Bool) -> [String] {
-        let counts = "\(outcome.filesDone) file\(outcome.filesDone == 1 ? "" : "s") complete, "
+        let counts =
+            "\(outcome.filesDone) file\(outcome.filesDone == 1 ? "" : "s") complete, "
             + "\(outcome.groupsDone) group\(outcome.groupsDone == 1 ? "" : "s") complete, "
             + "\(outcome.groupErrors) in error, \(Format.bytes(outcome.bytes)) transferred"
         var lines: [String]
         if forced {
-            lines = ["bgcopy: stopped at once after \(Format.elapsed(outcome.elapsed)): " + counts
-                     + "; progress up to the last checkpoint is saved and the next `bgcopy run` resumes"]
+            lines = [
+                "bgcopy: stopped at once after \(Format.elapsed(outcome.elapsed)): " + counts
+                    + "; progress up to the last checkpoint is saved and the next `bgcopy run` resumes"
+            ]
         } else if outcome.signal != nil {
-            lines = ["bgcopy: interrupted after \(Format.elapsed(outcome.elapsed)): " + counts
-                     + "; progress is saved and the next `bgcopy run` resumes"]
+            lines = [
+                "bgcopy: interrupted after \(Format.elapsed(outcome.elapsed)): " + counts
+                    + "; progress is saved and the next `bgcopy run` resumes"
+            ]
         } else if outcome.engineError != nil {
             lines = []  // the command reports the engine's error itself
         } else {

@@ -30,8 +30,9 @@ struct LogLines {
         for event in frame.events { if let line = line(for: event) { Console.line(line) } }
         for (group, file) in frame.files where started[group] != file.rateKey {
             started[group] = file.rateKey
-            Console.line(stamp(Date(), "file start", group) + " file \(file.file.index) "
-                + Format.remote(file.file.remote) + " -> " + file.file.local)
+            Console.line(
+                stamp(Date(), "file start", group) + " file \(file.file.index) "
+                    + Format.remote(file.file.remote) + " -> " + file.file.local)
         }
         let now = ContinuousClock.now
         for group in frame.groups where group.status.state == .transferring {
@@ -42,9 +43,10 @@ struct LogLines {
             guard last.duration(to: now) >= progressEvery else { continue }
             lastProgress[group.id] = now
             let progress = group.progress
-            Console.line(stamp(Date(), "progress", group.id) + " \(progress.percent)% "
-                + "\(Format.bytes(progress.bytesDone))/\(Format.bytes(progress.bytesTotal)) "
-                + "\(Format.rate(rates.rate(group))) ETA \(Format.clock(rates.eta(group)))")
+            Console.line(
+                stamp(Date(), "progress", group.id) + " \(progress.percent)% "
+                    + "\(Format.bytes(progress.bytesDone))/\(Format.bytes(progress.bytesTotal)) "
+                    + "\(Format.rate(rates.rate(group))) ETA \(Format.clock(rates.eta(group)))")
         }
     }
 
@@ -64,7 +66,8 @@ struct LogLines {
         case .fileComplete:
             let index = event.fileIndex ?? 0
             // The event names the path; only one recorded by an older version has to be looked up.
-            let local = event.detail.isEmpty
+            let local =
+                event.detail.isEmpty
                 ? event.jobID.flatMap { try? manager.group(event.groupID).job($0).file(at: index).local } : event.detail
             return head("file done") + " file \(index)" + (local.map { " -> \($0)" } ?? "")
         case .jobComplete: return head("job done")

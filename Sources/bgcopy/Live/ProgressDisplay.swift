@@ -31,14 +31,18 @@ struct ProgressDisplay {
         var lines: [String] = []
         for group in frame.groups {
             let progress = group.progress
-            lines.append(row(name: group.properties.displayName, state: group.status.state.rawValue,
-                             percent: progress.percent, done: progress.bytesDone,
-                             total: progress.filesOfUnknownSize == 0 ? progress.bytesTotal : nil,
-                             rate: rates.rate(group), eta: rates.eta(group)))
+            lines.append(
+                row(
+                    name: group.properties.displayName, state: group.status.state.rawValue,
+                    percent: progress.percent, done: progress.bytesDone,
+                    total: progress.filesOfUnknownSize == 0 ? progress.bytesTotal : nil,
+                    rate: rates.rate(group), eta: rates.eta(group)))
             if let file = frame.files[group.id] {
                 let name = (file.file.local as NSString).lastPathComponent
-                lines.append(row(name: "  " + name, state: "", percent: file.percent, done: file.file.bytesDone,
-                                 total: file.file.bytesTotal ?? file.file.sizeHint, rate: rates.rate(file), eta: rates.eta(file)))
+                lines.append(
+                    row(
+                        name: "  " + name, state: "", percent: file.percent, done: file.file.bytesDone,
+                        total: file.file.bytesTotal ?? file.file.sizeHint, rate: rates.rate(file), eta: rates.eta(file)))
             }
             if group.status.state == .error, let failure = group.status.lastError {
                 lines.append("  error: " + failure.error.message)

@@ -37,19 +37,27 @@ enum JSONModels {
             ("notifyCommand", properties.notifyCommand.map { .array($0.argv.map { .string($0) }) } ?? .null),
             ("retryDelaySeconds", seconds(properties.retryDelay)),
             ("noProgressTimeoutSeconds", seconds(properties.noProgressTimeout)),
-            ("headers", .array(properties.httpHeaders.map { header in
-                .object([("name", .string(header.name)), ("value", .string(Secrets.display(header)))])
-            })),
+            (
+                "headers",
+                .array(
+                    properties.httpHeaders.map { header in
+                        .object([("name", .string(header.name)), ("value", .string(Secrets.display(header)))])
+                    })
+            ),
             ("currentJobIndex", .optional(status.currentJobIndex)),
-            ("jobs", .array(jobs.map { job, progress in
-                .object([
-                    ("id", .string(job.id.description)),
-                    ("filesDone", .number(progress.filesDone)),
-                    ("filesTotal", .number(progress.filesTotal)),
-                    ("bytesDone", .number(progress.bytesDone)),
-                    ("bytesTotal", .number(progress.bytesTotal)),
-                ])
-            })),
+            (
+                "jobs",
+                .array(
+                    jobs.map { job, progress in
+                        .object([
+                            ("id", .string(job.id.description)),
+                            ("filesDone", .number(progress.filesDone)),
+                            ("filesTotal", .number(progress.filesTotal)),
+                            ("bytesDone", .number(progress.bytesDone)),
+                            ("bytesTotal", .number(progress.bytesTotal)),
+                        ])
+                    })
+            ),
             ("lastError", status.lastError.map(failure) ?? .null),
         ]
         return .object(members)

@@ -27,12 +27,14 @@ struct GroupResolver {
         case 1:
             return candidates[0].group
         case 0:
-            throw CLIError(.notFound, "no live group has the ID, ID prefix or name '\(text)'",
-                           hint: "`bgcopy list --all` shows the live groups")
+            throw CLIError(
+                .notFound, "no live group has the ID, ID prefix or name '\(text)'",
+                hint: "`bgcopy list --all` shows the live groups")
         default:
             let list = candidates.map { "\($0.group.id) \"\($0.name)\"" }.joined(separator: ", ")
-            throw CLIError(.usage, "'\(text)' is ambiguous: it matches \(candidates.count) groups: \(list)",
-                           hint: "give more of the ID")
+            throw CLIError(
+                .usage, "'\(text)' is ambiguous: it matches \(candidates.count) groups: \(list)",
+                hint: "give more of the ID")
         }
     }
 }

@@ -32,17 +32,20 @@ struct QueueLocation: Sendable, Equatable {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw CLIError(.failure, "\(directory) is not a directory; cannot keep the queue \(path) there",
-                               hint: "choose another queue with --db PATH or $BGCOPY_DB")
+                throw CLIError(
+                    .failure, "\(directory) is not a directory; cannot keep the queue \(path) there",
+                    hint: "choose another queue with --db PATH or $BGCOPY_DB")
             }
             return
         }
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CLIError(.failure, "cannot create the queue's directory \(directory): \(error.localizedDescription)",
-                           hint: "choose another queue with --db PATH or $BGCOPY_DB")
+            throw CLIError(
+                .failure, "cannot create the queue's directory \(directory): \(error.localizedDescription)",
+                hint: "choose another queue with --db PATH or $BGCOPY_DB")
         }
     }
 }

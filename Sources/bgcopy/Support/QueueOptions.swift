@@ -5,8 +5,10 @@ import Logging
 
 /// The options every queue command shares: which database, and how much the library logs.
 struct QueueOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The queue database (default: $BGCOPY_DB, else $XDG_DATA_HOME/bgcopy/queue.sqlite).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The queue database (default: $BGCOPY_DB, else $XDG_DATA_HOME/bgcopy/queue.sqlite).", valueName: "path"))
     var db: String?
 
     @Flag(name: [.customShort("v"), .long], help: "Log more on stderr: -v for info, -vv for debug (default: warnings only).")
@@ -18,11 +20,12 @@ struct QueueOptions: ParsableArguments {
     /// The library's logger: warnings and worse on stderr, more with `--verbose`.
     var logger: Logger {
         var logger = Logger(label: "bgcopy") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = switch verbose {
-        case 0: .warning
-        case 1: .info
-        default: .debug
-        }
+        logger.logLevel =
+            switch verbose {
+            case 0: .warning
+            case 1: .info
+            default: .debug
+            }
         return logger
     }
 
@@ -45,8 +48,9 @@ struct QueueOptions: ParsableArguments {
     func openExisting() throws -> QueueManager {
         let location = location
         guard FileManager.default.fileExists(atPath: location.path) else {
-            throw CLIError(.failure, "no queue at \(location.path)",
-                           hint: "a command that changes the queue (`bgcopy create NAME`) creates it; choose another with --db PATH or $BGCOPY_DB")
+            throw CLIError(
+                .failure, "no queue at \(location.path)",
+                hint: "a command that changes the queue (`bgcopy create NAME`) creates it; choose another with --db PATH or $BGCOPY_DB")
         }
         return try QueueManager(path: location.path, logger: logger)
     }

@@ -23,7 +23,8 @@ extension GroupSnapshot {
     /// transferring now.
     func transferringFile() throws -> CurrentFile? {
         guard status.state == .transferring, let jobIndex = status.currentJobIndex, jobIndex < jobs.count,
-              let fileIndex = jobs[jobIndex].currentFileIndex else { return nil }
+            let fileIndex = jobs[jobIndex].currentFileIndex
+        else { return nil }
         do {
             let file = try jobs[jobIndex].job.file(at: fileIndex)
             guard file.state == .transferring || file.state == .finalizing else { return nil }

@@ -34,26 +34,33 @@ struct Cancellation {
 
     func run(_ db: Connection) throws(QueueError) -> Outcome {
         var outcome = Outcome()
-        let temps = try db.statement("""
+        let temps = try db.statement(
+            """
             SELECT id, state, temp_path, local_path FROM files
             WHERE job_id IN (\(scope.jobs)) AND temp_path IS NOT NULL
-            """).bind(.integer(scope.rowID))
+            """
+        ).bind(.integer(scope.rowID))
         while try temps.step() {
             let action: FileEffect.Action = temps.text(1) == FileState.finalizing.rawValue ? .finishRename : .removeTemp
             outcome.effects.append(FileEffect(fileRowID: temps.int64(0), action: action, tempPath: temps.text(2), localPath: temps.text(3)))
         }
-        try db.statement("""
+        try db.statement(
+            """
             UPDATE files SET state = 'retained' WHERE job_id IN (\(scope.jobs)) AND state IN ('complete', 'finalizing')
-            """).bind(.integer(scope.rowID)).run()
+            """
+        ).bind(.integer(scope.rowID)).run()
         outcome.retained = db.changes
-        try db.statement("""
+        try db.statement(
+            """
             UPDATE files SET state = 'discarded' WHERE job_id IN (\(scope.jobs)) AND state NOT IN ('retained', 'discarded')
-            """).bind(.integer(scope.rowID)).run()
+            """
+        ).bind(.integer(scope.rowID)).run()
         outcome.discarded = db.changes
-        let tombstone = switch scope {
-        case .group: "UPDATE jobs SET state = 'cancelled', cancelled_at = ?2 WHERE group_id = ?1 AND state = 'active'"
-        case .job: "UPDATE jobs SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1 AND state = 'active'"
-        }
+        let tombstone =
+            switch scope {
+            case .group: "UPDATE jobs SET state = 'cancelled', cancelled_at = ?2 WHERE group_id = ?1 AND state = 'active'"
+            case .job: "UPDATE jobs SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1 AND state = 'active'"
+            }
         try db.statement(tombstone).bind(.integer(scope.rowID), .integer(now)).run()
         return outcome
     }

@@ -5,7 +5,8 @@ extension Connection {
     /// Events after `sequence`, in order, at most `limit`; with `filtered`, only those the
     /// group's notify flags let through (none for a group with `disable`).
     func events(after sequence: Int64, limit: Int, filtered: Bool) throws(QueueError) -> [QueueEvent] {
-        let statement = try statement("""
+        let statement = try statement(
+            """
             SELECT e.seq, e.kind, g.uuid, j.uuid, e.file_index, e.state, e.detail, e.at
             FROM events e JOIN groups g ON g.id = e.group_id LEFT JOIN jobs j ON j.id = e.job_id
             WHERE e.seq > ?1
@@ -17,16 +18,18 @@ extension Connection {
                     WHEN 'progress' THEN \(NotifyFlags.progress.rawValue)
                     ELSE \(NotifyFlags.modification.rawValue) END)) <> 0))
             ORDER BY e.seq LIMIT ?2
-            """).bind(.integer(sequence), .int(limit), .integer(filtered ? 1 : 0))
+            """
+        ).bind(.integer(sequence), .int(limit), .integer(filtered ? 1 : 0))
         var events: [QueueEvent] = []
         while try statement.step() {
             guard let kind = EventKind(rawValue: statement.text(1)), let group = statement.uuid(2) else { continue }
-            events.append(QueueEvent(
-                sequence: statement.int64(0), kind: kind, groupID: GroupID(group),
-                jobID: statement.uuid(3).map(JobID.init),
-                fileIndex: statement.optionalInt64(4).map(Int.init),
-                groupState: GroupState(rawValue: statement.text(5)) ?? .error, detail: statement.text(6),
-                date: Date(timeIntervalSince1970: Double(statement.int64(7)) / 1000)))
+            events.append(
+                QueueEvent(
+                    sequence: statement.int64(0), kind: kind, groupID: GroupID(group),
+                    jobID: statement.uuid(3).map(JobID.init),
+                    fileIndex: statement.optionalInt64(4).map(Int.init),
+                    groupState: GroupState(rawValue: statement.text(5)) ?? .error, detail: statement.text(6),
+                    date: Date(timeIntervalSince1970: Double(statement.int64(7)) / 1000)))
         }
         return events
     }

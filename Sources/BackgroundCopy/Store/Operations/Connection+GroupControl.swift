@@ -15,23 +15,29 @@ extension Connection {
     func resumeGroup(_ id: GroupID, at now: Int64) throws(QueueError) {
         let row = try liveGroup(id)
         guard row.state != .queued && row.state != .transferring else { return }
-        let pending = try statement("""
+        let pending = try statement(
+            """
             SELECT EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                            WHERE j.group_id = ? AND j.state = 'active' AND f.state IN \(StatusQuery.pendingStates))
-            """).bind(.integer(row.rowID))
+            """
+        ).bind(.integer(row.rowID))
         _ = try pending.step()
         guard pending.int(0) == 1 else {
             throw QueueError(.empty, "group \(id) has no file left to transfer", value: id.description)
         }
-        try statement("""
+        try statement(
+            """
             UPDATE files SET state = ?1
             WHERE state = ?2 AND job_id IN (SELECT id FROM jobs WHERE group_id = ?3 AND state = 'active')
-            """).bind(.state(FileState.queued), .state(FileState.error), .integer(row.rowID)).run()
-        try statement("""
+            """
+        ).bind(.state(FileState.queued), .state(FileState.error), .integer(row.rowID)).run()
+        try statement(
+            """
             UPDATE groups SET state = ?, modified_at = ?, retry_at = NULL, progress_at = NULL,
                    \(GroupSettlement.clearError)
             WHERE id = ?
-            """).bind(.state(GroupState.queued), .integer(now), .integer(row.rowID)).run()
+            """
+        ).bind(.state(GroupState.queued), .integer(now), .integer(row.rowID)).run()
         try EventLog.record(self, .modified, group: row.rowID, state: .queued, detail: "resumed", at: now)
     }
 

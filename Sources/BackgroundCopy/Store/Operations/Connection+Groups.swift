@@ -25,17 +25,21 @@ extension Connection {
     func createGroup(_ id: GroupID, _ properties: GroupProperties, at now: Int64) throws(QueueError) {
         let existing = try statement("SELECT 1 FROM groups WHERE uuid = ?").bind(.blob(id.uuid.bytes))
         guard try !existing.step() else { throw .alreadyExists("group", id.description) }
-        try statement("""
+        try statement(
+            """
             INSERT INTO groups (uuid, priority, display_name, description, notify_flags, retry_delay_ms,
                                 no_progress_timeout_ms, http_headers, notify_command, created_at, modified_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-            .bind(.blob(id.uuid.bytes), .int(properties.priority.rawValue), .text(properties.displayName),
-                  .text(properties.description), .integer(Int64(properties.notifyFlags.rawValue)),
-                  .integer(properties.retryDelay.milliseconds), .integer(properties.noProgressTimeout.milliseconds),
-                  .text(HeaderCoding.encode(properties.httpHeaders)), .optional(properties.notifyCommand?.stored),
-                  .integer(now), .integer(now))
-            .run()
+            """
+        )
+        .bind(
+            .blob(id.uuid.bytes), .int(properties.priority.rawValue), .text(properties.displayName),
+            .text(properties.description), .integer(Int64(properties.notifyFlags.rawValue)),
+            .integer(properties.retryDelay.milliseconds), .integer(properties.noProgressTimeout.milliseconds),
+            .text(HeaderCoding.encode(properties.httpHeaders)), .optional(properties.notifyCommand?.stored),
+            .integer(now), .integer(now)
+        )
+        .run()
         try EventLog.record(self, .groupCreated, group: lastInsertRowID, state: .suspended, at: now)
     }
 
@@ -54,11 +58,13 @@ extension Connection {
     /// A live group's properties.
     func groupProperties(_ id: GroupID) throws(QueueError) -> GroupProperties {
         let row = try liveGroup(id)
-        let statement = try statement("""
+        let statement = try statement(
+            """
             SELECT display_name, description, priority, notify_flags, retry_delay_ms, no_progress_timeout_ms, http_headers,
                    notify_command
             FROM groups WHERE id = ?
-            """).bind(.integer(row.rowID))
+            """
+        ).bind(.integer(row.rowID))
         _ = try statement.step()
         return GroupProperties(
             displayName: statement.text(0),
@@ -74,16 +80,20 @@ extension Connection {
     /// Replaces a live group's properties (already validated) and records the change.
     func setGroupProperties(_ id: GroupID, _ properties: GroupProperties, at now: Int64) throws(QueueError) {
         let row = try liveGroup(id)
-        try statement("""
+        try statement(
+            """
             UPDATE groups SET display_name = ?, description = ?, priority = ?, notify_flags = ?, retry_delay_ms = ?,
                               no_progress_timeout_ms = ?, http_headers = ?, notify_command = ?, modified_at = ?
             WHERE id = ?
-            """)
-            .bind(.text(properties.displayName), .text(properties.description), .int(properties.priority.rawValue),
-                  .integer(Int64(properties.notifyFlags.rawValue)), .integer(properties.retryDelay.milliseconds),
-                  .integer(properties.noProgressTimeout.milliseconds), .text(HeaderCoding.encode(properties.httpHeaders)),
-                  .optional(properties.notifyCommand?.stored), .integer(now), .integer(row.rowID))
-            .run()
+            """
+        )
+        .bind(
+            .text(properties.displayName), .text(properties.description), .int(properties.priority.rawValue),
+            .integer(Int64(properties.notifyFlags.rawValue)), .integer(properties.retryDelay.milliseconds),
+            .integer(properties.noProgressTimeout.milliseconds), .text(HeaderCoding.encode(properties.httpHeaders)),
+            .optional(properties.notifyCommand?.stored), .integer(now), .integer(row.rowID)
+        )
+        .run()
         try EventLog.record(self, .modified, group: row.rowID, state: row.state, detail: "properties", at: now)
     }
 

@@ -48,7 +48,7 @@ extension Connection {
             let rows = Self.insertChunks.first { $0 <= files.count - offset } ?? 1
             do throws(QueueError) {
                 try insertFiles(files, digests: digests, from: offset, count: rows, job: job, firstPosition: first)
-            } catch where error.sqliteResultCode == Connection.uniqueConstraint && rows > 1 {
+            } catch let error where error.sqliteResultCode == Connection.uniqueConstraint && rows > 1 {
                 // The statement's rows are backed out; insert them one by one to name the file.
                 for single in offset..<offset + rows {
                     try insertFiles(files, digests: digests, from: single, count: 1, job: job, firstPosition: first)
@@ -68,15 +68,21 @@ extension Connection {
     /// Rows per multi-row `INSERT` of files, largest first: one statement run inserts that many,
     /// opening the table's and its indexes' cursors once for all of them.
     private static let insertChunks = [32, 8, 1]
-    private static let insertSQL = Dictionary(uniqueKeysWithValues: insertChunks.map { rows in
-        (rows, "INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
-    })
+    private static let insertSQL = Dictionary(
+        uniqueKeysWithValues: insertChunks.map { rows in
+            (
+                rows,
+                "INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+            )
+        })
 
     /// Inserts `count` files from `start` in one statement.
     /// - Throws: `invalidArgument` naming the file if `count` is 1 and its local path is taken.
-    private func insertFiles(_ files: [FileSpec], digests: [[UInt8]?], from start: Int, count: Int,
-                             job: Int64, firstPosition: Int) throws(QueueError) {
+    private func insertFiles(
+        _ files: [FileSpec], digests: [[UInt8]?], from start: Int, count: Int,
+        job: Int64, firstPosition: Int
+    ) throws(QueueError) {
         let insert = try statement(Self.insertSQL[count]!)
         for row in 0..<count {
             let file = files[start + row]
@@ -90,12 +96,13 @@ extension Connection {
         }
         do throws(QueueError) {
             try insert.run()
-        } catch where error.sqliteResultCode == Connection.uniqueConstraint && count == 1 {
+        } catch let error where error.sqliteResultCode == Connection.uniqueConstraint && count == 1 {
             // The unique index files_live_local_path refused it: the files before it were inserted
             // and roll back with the call.
             let file = files[start]
-            throw QueueError(.invalidArgument, "file \(start): local path \(file.local) is already used by a file in the queue",
-                             value: file.local)
+            throw QueueError(
+                .invalidArgument, "file \(start): local path \(file.local) is already used by a file in the queue",
+                value: file.local)
         }
         insert.reset()
     }

@@ -8,7 +8,8 @@ extension Connection {
     /// The clean-ups cancelled files still owe: remove the temp of a `discarded` file, finish the
     /// rename of one `retained` while finalizing.
     func cancelledFileEffects() throws(QueueError) -> [FileEffect] {
-        let statement = try statement("""
+        let statement = try statement(
+            """
             SELECT id, state, temp_path, local_path FROM files
             WHERE temp_path IS NOT NULL AND state IN ('retained', 'discarded')
             """)
@@ -55,7 +56,8 @@ extension Connection {
 
     /// Files waiting (queued or in error) that have a temp file, with their committed bytes.
     func waitingTemps() throws(QueueError) -> [(id: Int64, temp: String, done: UInt64, failed: Bool)] {
-        let statement = try statement("""
+        let statement = try statement(
+            """
             SELECT id, temp_path, bytes_done, state FROM files WHERE state IN ('queued', 'error') AND temp_path IS NOT NULL
             """)
         var rows: [(id: Int64, temp: String, done: UInt64, failed: Bool)] = []
@@ -74,23 +76,29 @@ extension Connection {
     /// Puts a waiting or transferring file in `error`, and its group (unless cancelled) in `error`
     /// with `message`, recorded as a `groupError` event. A file in any other state is left alone.
     func quarantine(_ fileRowID: Int64, message: String, systemError: Int32?, at now: Int64) throws(QueueError) {
-        let owner = try statement("""
+        let owner = try statement(
+            """
             SELECT g.id, j.id, f.position, f.retries FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
             WHERE f.id = ? AND g.state <> 'cancelled' AND f.state IN ('queued', 'transferring', 'finalizing')
-            """).bind(.integer(fileRowID))
+            """
+        ).bind(.integer(fileRowID))
         guard try owner.step() else { return }
         let (group, job, index, retries) = (owner.int64(0), owner.int64(1), owner.int(2), owner.int(3))
         owner.reset()
         try statement("UPDATE files SET state = 'error' WHERE id = ?").bind(.integer(fileRowID)).run()
-        try statement("""
+        try statement(
+            """
             UPDATE groups SET state = 'error', modified_at = ?, retry_at = NULL, error_count = error_count + 1,
                    last_error_code = ?, last_error_message = ?, last_error_system = ?, last_error_http = NULL,
                    last_error_retries = ?, last_error_file_id = ?
             WHERE id = ?
-            """)
-            .bind(.integer(now), .text(QueueError.Code.fileSystem.description), .text(message),
-                  .optional(systemError.map(Int64.init)), .int(retries), .integer(fileRowID), .integer(group))
-            .run()
+            """
+        )
+        .bind(
+            .integer(now), .text(QueueError.Code.fileSystem.description), .text(message),
+            .optional(systemError.map(Int64.init)), .int(retries), .integer(fileRowID), .integer(group)
+        )
+        .run()
         try EventLog.record(self, .groupError, group: group, job: job, fileIndex: index, state: .error, detail: message, at: now)
     }
 

@@ -14,8 +14,9 @@ extension Connection {
     /// One live group's parts.
     func groupParts(_ id: GroupID) throws(QueueError) -> GroupParts {
         let row = try liveGroup(id)
-        return GroupParts(id: id, properties: try groupProperties(id), status: try StatusQuery.group(self, row),
-                          progress: try ProgressQuery.group(self, row.rowID), jobs: try jobParts(row.rowID))
+        return GroupParts(
+            id: id, properties: try groupProperties(id), status: try StatusQuery.group(self, row),
+            progress: try ProgressQuery.group(self, row.rowID), jobs: try jobParts(row.rowID))
     }
 
     /// Every live group's parts, in creation order.
@@ -34,14 +35,16 @@ extension Connection {
 
     /// Each live job of a group with its progress and first file with work left, in one query.
     private func jobParts(_ groupRowID: Int64) throws(QueueError) -> [(id: JobID, progress: TransferProgress, currentFileIndex: Int?)] {
-        let statement = try statement("""
+        let statement = try statement(
+            """
             SELECT j.uuid, count(f.id), coalesce(sum(f.state = 'complete'), 0), coalesce(sum(f.bytes_done), 0),
                    coalesce(sum(coalesce(f.bytes_total, f.size_hint)), 0),
                    coalesce(sum(f.id IS NOT NULL AND f.bytes_total IS NULL AND f.size_hint IS NULL), 0),
                    min(CASE WHEN f.state IN \(StatusQuery.pendingStates) THEN f.position END)
             FROM jobs j LEFT JOIN files f ON f.job_id = j.id
             WHERE j.group_id = ? AND j.state = 'active' GROUP BY j.id ORDER BY j.id
-            """).bind(.integer(groupRowID))
+            """
+        ).bind(.integer(groupRowID))
         var jobs: [(id: JobID, progress: TransferProgress, currentFileIndex: Int?)] = []
         while try statement.step() {
             guard let uuid = statement.uuid(0) else { continue }

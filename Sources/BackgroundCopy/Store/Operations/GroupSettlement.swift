@@ -11,11 +11,13 @@ enum GroupSettlement {
     @discardableResult
     static func complete(_ db: Connection, _ group: Int64, from: [GroupState] = [.queued, .transferring], at now: Int64) throws(QueueError) -> Bool {
         let states = from.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        try db.statement("""
+        try db.statement(
+            """
             UPDATE groups SET state = 'complete', completed_at = ?1, modified_at = ?1, retry_at = NULL, progress_at = NULL,
                    \(clearError)
             WHERE id = ?2 AND state IN (\(states))
-            """).bind(.integer(now), .integer(group)).run()
+            """
+        ).bind(.integer(now), .integer(group)).run()
         guard db.changes > 0 else { return false }
         try EventLog.record(db, .groupComplete, group: group, state: .complete, at: now)
         return true
@@ -25,10 +27,12 @@ enum GroupSettlement {
     /// group with no file left is suspended (resume would say `empty`); a group in error whose
     /// failed file went with the job is suspended, its error cleared. Returns the group's state.
     static func afterJobCancel(_ db: Connection, _ group: GroupRow, at now: Int64) throws(QueueError) -> GroupState {
-        let counts = try db.statement("""
+        let counts = try db.statement(
+            """
             SELECT count(*), coalesce(sum(f.state IN \(StatusQuery.pendingStates)), 0), coalesce(sum(f.state = 'error'), 0)
             FROM jobs j JOIN files f ON f.job_id = j.id WHERE j.group_id = ? AND j.state = 'active'
-            """).bind(.integer(group.rowID))
+            """
+        ).bind(.integer(group.rowID))
         _ = try counts.step()
         let (files, pending, failed) = (counts.int(0), counts.int(1), counts.int(2))
         let waiting: [GroupState] = [.queued, .transferring, .suspended, .error]

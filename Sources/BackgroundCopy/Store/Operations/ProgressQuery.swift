@@ -7,9 +7,12 @@ enum ProgressQuery {
         """
 
     static func group(_ db: Connection, _ groupRowID: Int64) throws(QueueError) -> TransferProgress {
-        try read(db.statement(columns + """
-             FROM jobs j JOIN files f ON f.job_id = j.id WHERE j.group_id = ? AND j.state = 'active'
-            """).bind(.integer(groupRowID)))
+        try read(
+            db.statement(
+                columns + """
+                     FROM jobs j JOIN files f ON f.job_id = j.id WHERE j.group_id = ? AND j.state = 'active'
+                    """
+            ).bind(.integer(groupRowID)))
     }
 
     static func job(_ db: Connection, _ jobRowID: Int64) throws(QueueError) -> TransferProgress {

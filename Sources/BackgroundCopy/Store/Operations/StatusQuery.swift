@@ -7,11 +7,13 @@ enum StatusQuery {
         let flags = flags(row.state, row.priority)
 
         var currentJobIndex: Int?
-        let first = try db.statement("""
+        let first = try db.statement(
+            """
             SELECT j.id FROM jobs j WHERE j.group_id = ? AND j.state = 'active'
               AND EXISTS (SELECT 1 FROM files f WHERE f.job_id = j.id AND f.state IN \(pendingStates))
             ORDER BY j.id LIMIT 1
-            """).bind(.integer(row.rowID))
+            """
+        ).bind(.integer(row.rowID))
         if try first.step() {
             let jobRowID = first.int64(0)
             let before = try db.statement("SELECT count(*) FROM jobs WHERE group_id = ? AND state = 'active' AND id < ?")
@@ -20,28 +22,32 @@ enum StatusQuery {
             currentJobIndex = before.int(0)
         }
         let failure = try lastError(db, row.rowID)
-        return GroupStatus(state: row.state, flags: flags, currentJobIndex: currentJobIndex,
-                           lastError: failure?.failure, errorCount: failure?.errorCount ?? 0)
+        return GroupStatus(
+            state: row.state, flags: flags, currentJobIndex: currentJobIndex,
+            lastError: failure?.failure, errorCount: failure?.errorCount ?? 0)
     }
 
     /// The QM_STATUS_GROUP_* flags of a group in `state` with `priority`.
     static func flags(_ state: GroupState, _ priority: Priority) -> StatusFlags {
-        var flags: StatusFlags = switch state {
-        case .suspended: [.groupSuspended, .groupIncomplete]
-        case .queued, .transferring: [.groupIncomplete]
-        case .complete: [.groupComplete, .groupSuspended]
-        case .error, .cancelled: [.groupError, .groupSuspended, .groupIncomplete]
-        }
+        var flags: StatusFlags =
+            switch state {
+            case .suspended: [.groupSuspended, .groupIncomplete]
+            case .queued, .transferring: [.groupIncomplete]
+            case .complete: [.groupComplete, .groupSuspended]
+            case .error, .cancelled: [.groupError, .groupSuspended, .groupIncomplete]
+            }
         if priority == .foreground { flags.insert(.groupForeground) }
         return flags
     }
 
     static func job(_ db: Connection, group: GroupRow, job jobRowID: Int64) throws(QueueError) -> JobStatus {
-        let counts = try db.statement("""
+        let counts = try db.statement(
+            """
             SELECT count(*), coalesce(sum(state = 'error'), 0),
                    (SELECT min(position) FROM files WHERE job_id = ?1 AND state IN \(pendingStates))
             FROM files WHERE job_id = ?1
-            """).bind(.integer(jobRowID))
+            """
+        ).bind(.integer(jobRowID))
         _ = try counts.step()
         let total = counts.int(0)
         let errors = counts.int(1)
@@ -61,12 +67,15 @@ enum StatusQuery {
     }
 
     private static func lastError(_ db: Connection, _ groupRowID: Int64) throws(QueueError)
-        -> (failure: TransferFailure?, jobRowID: Int64?, errorCount: Int)? {
-        let statement = try db.statement("""
+        -> (failure: TransferFailure?, jobRowID: Int64?, errorCount: Int)?
+    {
+        let statement = try db.statement(
+            """
             SELECT g.error_count, g.last_error_code, g.last_error_message, g.last_error_system, g.last_error_http,
                    g.last_error_retries, f.position, f.job_id
             FROM groups g LEFT JOIN files f ON f.id = g.last_error_file_id WHERE g.id = ?
-            """).bind(.integer(groupRowID))
+            """
+        ).bind(.integer(groupRowID))
         guard try statement.step() else { return nil }
         let errorCount = statement.int(0)
         guard let code = statement.optionalText(1) else { return (nil, nil, errorCount) }
@@ -74,8 +83,9 @@ enum StatusQuery {
             QueueError.Code(code), statement.text(2),
             httpStatus: statement.optionalInt64(4).map(Int.init),
             systemError: statement.optionalInt64(3).map { Int32(truncatingIfNeeded: $0) })
-        let failure = TransferFailure(error: error, fileIndex: statement.optionalInt64(6).map(Int.init),
-                                      retries: Int(statement.optionalInt64(5) ?? 0))
+        let failure = TransferFailure(
+            error: error, fileIndex: statement.optionalInt64(6).map(Int.init),
+            retries: Int(statement.optionalInt64(5) ?? 0))
         return (failure, statement.optionalInt64(7), errorCount)
     }
 }

@@ -12,11 +12,13 @@ extension TransferLedger {
     /// Where the file is, or `nil` if its row is gone.
     package func placement(of fileRowID: Int64) async throws(QueueError) -> FilePlacement? {
         try await core.store.read { db throws(QueueError) -> FilePlacement? in
-            let statement = try db.statement("""
+            let statement = try db.statement(
+                """
                 SELECT j.uuid, f.position,
                        (SELECT count(*) FROM jobs o WHERE o.group_id = j.group_id AND o.state = 'active' AND o.id < j.id)
                 FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.id = ?
-                """).bind(.integer(fileRowID))
+                """
+            ).bind(.integer(fileRowID))
             guard try statement.step(), let uuid = statement.uuid(0) else { return nil }
             return FilePlacement(job: JobID(uuid), jobIndex: statement.int(2), fileIndex: statement.int(1))
         }

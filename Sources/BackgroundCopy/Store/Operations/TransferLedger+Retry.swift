@@ -14,9 +14,11 @@ extension TransferLedger {
 
     private func releaseStep(_ fileRowID: Int64, bytesDone: UInt64?) -> @Sendable (Connection) throws(QueueError) -> FileState? {
         return { db throws(QueueError) in
-            try db.statement("""
+            try db.statement(
+                """
                 UPDATE files SET state = 'queued', bytes_done = coalesce(?, bytes_done) WHERE id = ? AND state = 'transferring'
-                """).bind(.optional(bytesDone.map(Int64.init)), .integer(fileRowID)).run()
+                """
+            ).bind(.optional(bytesDone.map(Int64.init)), .integer(fileRowID)).run()
             try TransferLedger.requeueIdleGroups(db)
             let state = try db.statement("SELECT state FROM files WHERE id = ?").bind(.integer(fileRowID))
             return try state.step() ? FileState(rawValue: state.text(0)) : nil
@@ -28,12 +30,14 @@ extension TransferLedger {
         // Each query on a group state here also names the partial index's own term, `state IN
         // ('queued', 'transferring')`: only a term written exactly as the index's lets SQLite use
         // `groups_runnable` instead of walking every group.
-        try db.statement("""
+        try db.statement(
+            """
             UPDATE groups SET state = 'queued'
             WHERE state IN ('queued', 'transferring') AND state = 'transferring' AND NOT EXISTS (
                 SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                 WHERE j.group_id = groups.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing'))
-            """).run()
+            """
+        ).run()
     }
 
     /// The best priority among background groups that could start a file now, if any.
@@ -49,12 +53,14 @@ extension TransferLedger {
     private func bestWaitingBackgroundPriorityStep() -> @Sendable (Connection) throws(QueueError) -> Priority? {
         let now = core.now()
         return { db throws(QueueError) in
-            let statement = try db.statement("""
+            let statement = try db.statement(
+                """
                 SELECT min(g.priority) FROM groups g
                 WHERE g.state IN ('queued', 'transferring') AND g.state = 'queued' AND g.priority > 0 AND (g.retry_at IS NULL OR g.retry_at <= ?)
                   AND EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                               WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued')
-                """).bind(.integer(now))
+                """
+            ).bind(.integer(now))
             _ = try statement.step()
             return statement.optionalInt64(0).flatMap { Priority(rawValue: Int($0)) }
         }
@@ -67,33 +73,43 @@ extension TransferLedger {
     ///
     /// The wait is worked out from the count as committed, not as claimed: a try that made progress
     /// reset the count to 0, and the backoff starts over with it.
-    package func retryLater(_ fileRowID: Int64, error: QueueError,
-                            wait: @escaping @Sendable (_ retries: Int) -> Duration) async throws(QueueError) -> Duration? {
+    package func retryLater(
+        _ fileRowID: Int64, error: QueueError,
+        wait: @escaping @Sendable (_ retries: Int) -> Duration
+    ) async throws(QueueError) -> Duration? {
         try await core.store.write(retryLaterStep(fileRowID, error: error, wait: wait))
     }
 
-    private func retryLaterStep(_ fileRowID: Int64, error: QueueError,
-                                wait: @escaping @Sendable (Int) -> Duration) -> @Sendable (Connection) throws(QueueError) -> Duration? {
+    private func retryLaterStep(
+        _ fileRowID: Int64, error: QueueError,
+        wait: @escaping @Sendable (Int) -> Duration
+    ) -> @Sendable (Connection) throws(QueueError) -> Duration? {
         let now = core.now()
         return { db throws(QueueError) in
-            let owner = try db.statement("""
+            let owner = try db.statement(
+                """
                 SELECT j.group_id, f.retries FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.id = ? AND f.state = 'transferring'
-                """).bind(.integer(fileRowID))
+                """
+            ).bind(.integer(fileRowID))
             guard try owner.step() else { return nil }
             let (group, retries) = (owner.int64(0), owner.int(1) + 1)
             let delay = wait(retries)
             try db.statement("UPDATE files SET state = 'queued', retries = ? WHERE id = ?")
                 .bind(.int(retries), .integer(fileRowID)).run()
-            try db.statement("""
+            try db.statement(
+                """
                 UPDATE groups SET state = CASE state WHEN 'transferring' THEN 'queued' ELSE state END, retry_at = ?, modified_at = ?,
                        last_error_code = ?, last_error_message = ?, last_error_system = ?, last_error_http = ?,
                        last_error_retries = ?, last_error_file_id = ?
                 WHERE id = ?
-                """)
-                .bind(.integer(now + delay.milliseconds), .integer(now), .text(error.code.description), .text(error.message),
-                      .optional(error.systemError.map(Int64.init)), .optional(error.httpStatus.map(Int64.init)),
-                      .int(retries), .integer(fileRowID), .integer(group))
-                .run()
+                """
+            )
+            .bind(
+                .integer(now + delay.milliseconds), .integer(now), .text(error.code.description), .text(error.message),
+                .optional(error.systemError.map(Int64.init)), .optional(error.httpStatus.map(Int64.init)),
+                .int(retries), .integer(fileRowID), .integer(group)
+            )
+            .run()
             return delay
         }
     }
@@ -147,7 +163,8 @@ extension TransferLedger {
 
     private func nextRetryStep() -> @Sendable (Connection) throws(QueueError) -> Int64? {
         return { db throws(QueueError) in
-            let statement = try db.statement("""
+            let statement = try db.statement(
+                """
                 SELECT min(retry_at) FROM groups
                 WHERE state IN ('queued', 'transferring') AND state = 'queued' AND retry_at IS NOT NULL
                 """)
@@ -171,7 +188,8 @@ extension TransferLedger {
 
     private func staleStep(_ fileRowIDs: [Int64]) -> @Sendable (Connection) throws(QueueError) -> [Int64] {
         return { db throws(QueueError) in
-            let statement = try db.statement("""
+            let statement = try db.statement(
+                """
                 SELECT f.id FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
                 WHERE f.id = ? AND (f.state <> 'transferring' OR g.state <> 'transferring')
                 """)

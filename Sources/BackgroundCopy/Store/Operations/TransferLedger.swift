@@ -54,7 +54,8 @@ package struct TransferLedger: Sendable {
     private func claimNextFileStep(filesPerGroup: Int, foregroundOnly: Bool, alsoGroup: Int64?) -> @Sendable (Connection) throws(QueueError) -> Claim? {
         let now = core.now()
         return { db throws(QueueError) in
-            let candidates = try db.statement("""
+            let candidates = try db.statement(
+                """
                 SELECT g.id, g.uuid,
                        (SELECT count(*) FROM jobs j JOIN files f ON f.job_id = j.id
                         WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing')),
@@ -66,7 +67,8 @@ package struct TransferLedger: Sendable {
                 WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
                   AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
                 ORDER BY g.priority, g.id
-                """).bind(.integer(now), .integer(foregroundOnly ? 1 : 0), .optional(alsoGroup))
+                """
+            ).bind(.integer(now), .integer(foregroundOnly ? 1 : 0), .optional(alsoGroup))
             var choice: (group: Int64, uuid: UUID?, file: Int64)?
             var idle: [Int64] = []
             while try candidates.step() {
@@ -84,10 +86,12 @@ package struct TransferLedger: Sendable {
             let local = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
             _ = try local.step()
             let temp = TransferLedger.tempPath(local: local.text(0), fileRowID: choice.file)
-            let row = try db.statement("""
+            let row = try db.statement(
+                """
                 UPDATE files SET state = 'transferring', temp_path = coalesce(temp_path, ?) WHERE id = ?
                 RETURNING remote_url, local_path, temp_path, bytes_done, bytes_total, validator, sha256, retries
-                """).bind(.text(temp), .integer(choice.file))
+                """
+            ).bind(.text(temp), .integer(choice.file))
             _ = try row.step()
             let group = try db.statement("SELECT priority, http_headers FROM groups WHERE id = ?").bind(.integer(choice.group))
             _ = try group.step()
@@ -98,9 +102,11 @@ package struct TransferLedger: Sendable {
                 tempPath: row.text(2), bytesDone: UInt64(row.int64(3)), bytesTotal: row.optionalInt64(4).map(UInt64.init),
                 validator: row.optionalText(5), sha256: row.optionalBlob(6))
             row.reset()
-            try db.statement("""
+            try db.statement(
+                """
                 UPDATE groups SET state = 'transferring', modified_at = ?1, progress_at = coalesce(progress_at, ?1) WHERE id = ?2
-                """).bind(.integer(now), .integer(choice.group)).run()
+                """
+            ).bind(.integer(now), .integer(choice.group)).run()
             return claim
         }
     }
@@ -109,37 +115,54 @@ package struct TransferLedger: Sendable {
     /// no longer claimed (its group was suspended or cancelled): the transfer must stop. Only bytes
     /// beyond both the committed count and `progressAbove` (what the file held before a restart
     /// from zero) count as progress: they reset the retry count and the no-progress clock.
-    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
-                            progressAbove: UInt64 = 0) throws(QueueError) -> Bool {
-        try core.store.write(quiet: true, checkpointStep(fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
-                                                         validator: validator, progressAbove: progressAbove))
+    package func checkpoint(
+        _ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+        progressAbove: UInt64 = 0
+    ) throws(QueueError) -> Bool {
+        try core.store.write(
+            quiet: true,
+            checkpointStep(
+                fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
+                validator: validator, progressAbove: progressAbove))
     }
 
     /// The `async` form of ``checkpoint(_:bytesDone:bytesTotal:validator:progressAbove:)``: suspends while the store works.
-    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
-                            progressAbove: UInt64 = 0) async throws(QueueError) -> Bool {
-        try await core.store.write(quiet: true, checkpointStep(fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
-                                                               validator: validator, progressAbove: progressAbove))
+    package func checkpoint(
+        _ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+        progressAbove: UInt64 = 0
+    ) async throws(QueueError) -> Bool {
+        try await core.store.write(
+            quiet: true,
+            checkpointStep(
+                fileRowID, bytesDone: bytesDone, bytesTotal: bytesTotal,
+                validator: validator, progressAbove: progressAbove))
     }
 
-    private func checkpointStep(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
-                                progressAbove: UInt64) -> @Sendable (Connection) throws(QueueError) -> Bool {
+    private func checkpointStep(
+        _ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+        progressAbove: UInt64
+    ) -> @Sendable (Connection) throws(QueueError) -> Bool {
         let now = core.now()
         return { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
             let advanced = bytesDone > max(owner.bytesDone, progressAbove)
-            try db.statement("""
+            try db.statement(
+                """
                 UPDATE files SET bytes_done = ?, bytes_total = coalesce(?, bytes_total), validator = coalesce(?, validator),
                        retries = CASE WHEN ? THEN 0 ELSE retries END
                 WHERE id = ?
-                """)
-                .bind(.integer(Int64(bytesDone)), .optional(bytesTotal.map(Int64.init)), .optional(validator),
-                      .integer(advanced ? 1 : 0), .integer(fileRowID))
-                .run()
+                """
+            )
+            .bind(
+                .integer(Int64(bytesDone)), .optional(bytesTotal.map(Int64.init)), .optional(validator),
+                .integer(advanced ? 1 : 0), .integer(fileRowID)
+            )
+            .run()
             guard advanced else { return true }
             try db.statement("UPDATE groups SET progress_at = ? WHERE id = ?").bind(.integer(now), .integer(owner.group)).run()
-            try EventLog.record(db, .progress, group: owner.group, job: owner.job, fileIndex: owner.index,
-                                state: .transferring, detail: "\(bytesDone)", at: now)
+            try EventLog.record(
+                db, .progress, group: owner.group, job: owner.job, fileIndex: owner.index,
+                state: .transferring, detail: "\(bytesDone)", at: now)
             return true
         }
     }
@@ -178,10 +201,12 @@ package struct TransferLedger: Sendable {
     private func completeStep(_ fileRowID: Int64) -> @Sendable (Connection) throws(QueueError) -> Void {
         let now = core.now()
         return { db throws(QueueError) in
-            let owner = try db.statement("""
+            let owner = try db.statement(
+                """
                 SELECT j.group_id, f.job_id, f.position, f.local_path FROM files f JOIN jobs j ON j.id = f.job_id
                 WHERE f.id = ? AND f.state = 'finalizing'
-                """).bind(.integer(fileRowID))
+                """
+            ).bind(.integer(fileRowID))
             guard try owner.step() else {
                 throw QueueError(.invalidState, "file \(fileRowID) is not finalizing", value: "\(fileRowID)")
             }
@@ -194,10 +219,12 @@ package struct TransferLedger: Sendable {
             _ = try jobLeft.step()
             guard jobLeft.int(0) == 0 else { return }
             try EventLog.record(db, .jobComplete, group: group, job: job, state: .transferring, at: now)
-            let groupLeft = try db.statement("""
+            let groupLeft = try db.statement(
+                """
                 SELECT EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                                WHERE j.group_id = ? AND j.state = 'active' AND f.state IN \(StatusQuery.pendingStates))
-                """).bind(.integer(group))
+                """
+            ).bind(.integer(group))
             _ = try groupLeft.step()
             guard groupLeft.int(0) == 0 else { return }
             try GroupSettlement.complete(db, group, from: [.queued, .transferring, .suspended, .error], at: now)
@@ -220,28 +247,35 @@ package struct TransferLedger: Sendable {
         return { db throws(QueueError) in
             guard let owner = try claimedGroup(db, fileRowID) else { return false }
             try db.statement("UPDATE files SET state = 'error' WHERE id = ?").bind(.integer(fileRowID)).run()
-            try db.statement("""
+            try db.statement(
+                """
                 UPDATE groups SET state = 'error', modified_at = ?, error_count = error_count + 1, last_error_code = ?,
                        last_error_message = ?, last_error_system = ?, last_error_http = ?, last_error_retries = ?,
                        last_error_file_id = ?
                 WHERE id = ?
-                """)
-                .bind(.integer(now), .text(error.code.description), .text(error.message),
-                      .optional(error.systemError.map(Int64.init)), .optional(error.httpStatus.map(Int64.init)),
-                      .int(retries), .integer(fileRowID), .integer(owner.group))
-                .run()
-            try EventLog.record(db, .groupError, group: owner.group, job: owner.job, fileIndex: owner.index,
-                                state: .error, detail: error.message, at: now)
+                """
+            )
+            .bind(
+                .integer(now), .text(error.code.description), .text(error.message),
+                .optional(error.systemError.map(Int64.init)), .optional(error.httpStatus.map(Int64.init)),
+                .int(retries), .integer(fileRowID), .integer(owner.group)
+            )
+            .run()
+            try EventLog.record(
+                db, .groupError, group: owner.group, job: owner.job, fileIndex: owner.index,
+                state: .error, detail: error.message, at: now)
             return true
         }
     }
 
     /// The group, job and index of a file that is still `transferring` in a transferring group.
     private func claimedGroup(_ db: Connection, _ fileRowID: Int64) throws(QueueError) -> (group: Int64, job: Int64, index: Int, bytesDone: UInt64)? {
-        let statement = try db.statement("""
+        let statement = try db.statement(
+            """
             SELECT g.id, j.id, f.position, f.bytes_done FROM files f JOIN jobs j ON j.id = f.job_id JOIN groups g ON g.id = j.group_id
             WHERE f.id = ? AND f.state = 'transferring' AND g.state = 'transferring'
-            """).bind(.integer(fileRowID))
+            """
+        ).bind(.integer(fileRowID))
         guard try statement.step() else { return nil }
         return (statement.int64(0), statement.int64(1), statement.int(2), UInt64(statement.int64(3)))
     }

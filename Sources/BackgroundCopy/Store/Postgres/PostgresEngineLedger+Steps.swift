@@ -9,7 +9,8 @@ extension PostgresEngineLedger {
         let now = leases.now()
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
         let failed = try await transaction { db throws(QueueError) -> Bool in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 UPDATE files f SET state = 'error', lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 FROM jobs j WHERE f.id = \(fileRowID) AND \(unescaped: fence) AND f.state = 'transferring' AND j.id = f.job_id
                 RETURNING j.group_id, f.job_id, f.position::bigint
@@ -18,28 +19,33 @@ extension PostgresEngineLedger {
             let (group, job, position) = try row.values((Int64, Int64, Int64).self)
             let system = error.systemError.map(Int64.init)
             let http = error.httpStatus.map(Int64.init)
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE groups SET state = 'error', modified_at = \(now), error_count = error_count + 1,
                        last_error_code = \(error.code.description), last_error_message = \(error.message),
                        last_error_system = \(system), last_error_http = \(http), last_error_retries = \(Int64(retries)),
                        last_error_file_id = \(fileRowID)
                 WHERE id = \(group)
                 """, logger: logger)
-            try await PostgresEventLog.record(db, logger: logger, .groupError, group: group, job: job, fileIndex: position,
-                                              state: .error, detail: error.message, at: now)
+            try await PostgresEventLog.record(
+                db, logger: logger, .groupError, group: group, job: job, fileIndex: position,
+                state: .error, detail: error.message, at: now)
             return true
         }
         forget(fileRowID)
         return failed
     }
 
-    package func retryLater(_ fileRowID: Int64, error: QueueError,
-                            wait: @escaping @Sendable (_ retries: Int) -> Duration) async throws(QueueError) -> Duration? {
+    package func retryLater(
+        _ fileRowID: Int64, error: QueueError,
+        wait: @escaping @Sendable (_ retries: Int) -> Duration
+    ) async throws(QueueError) -> Duration? {
         guard let token = token(fileRowID) else { return nil }
         let now = leases.now()
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
         let waiting = try await transaction { db throws(QueueError) -> Duration? in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 UPDATE files f SET state = 'queued', retries = f.retries + 1, lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 FROM jobs j WHERE f.id = \(fileRowID) AND \(unescaped: fence) AND f.state = 'transferring' AND j.id = f.job_id
                 RETURNING j.group_id, f.retries::bigint
@@ -50,7 +56,8 @@ extension PostgresEngineLedger {
             let retryAt = now + delay.milliseconds
             let system = error.systemError.map(Int64.init)
             let http = error.httpStatus.map(Int64.init)
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE groups SET state = CASE state WHEN 'transferring' THEN 'queued' ELSE state END, retry_at = \(retryAt),
                        modified_at = \(now), last_error_code = \(error.code.description), last_error_message = \(error.message),
                        last_error_system = \(system), last_error_http = \(http), last_error_retries = \(retries),
@@ -71,14 +78,16 @@ extension PostgresEngineLedger {
         let done = bytesDone.map(Int64.init)
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
         let state = try await transaction { db throws(QueueError) -> FileState? in
-            let released = try await db.run("""
+            let released = try await db.run(
+                """
                 UPDATE files f SET state = 'queued', bytes_done = coalesce(\(done), f.bytes_done),
                        lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 FROM jobs j WHERE f.id = \(fileRowID) AND \(unescaped: fence) AND f.state IN ('transferring', 'finalizing') AND j.id = f.job_id
                 RETURNING j.group_id
                 """, logger: logger)
             if let group = try released.first?.value(Int64.self) {
-                try await db.run("""
+                try await db.run(
+                    """
                     UPDATE groups g SET state = 'queued' WHERE g.id = \(group) AND g.state = 'transferring' AND NOT EXISTS (
                         SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                         WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing'))
@@ -99,7 +108,8 @@ extension PostgresEngineLedger {
         let tokens = fileRowIDs.map { token($0) ?? -1 }
         let fence = PostgresLeaseLedger.fence("f", "t.token")
         return try await transaction { db throws(QueueError) -> [Int64] in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 SELECT t.id FROM unnest(\(fileRowIDs)::bigint[], \(tokens)::bigint[]) AS t(id, token)
                 LEFT JOIN files f ON f.id = t.id LEFT JOIN jobs j ON j.id = f.job_id LEFT JOIN groups g ON g.id = j.group_id
                 WHERE f.id IS NULL OR NOT (\(unescaped: fence)
@@ -120,7 +130,8 @@ extension PostgresEngineLedger {
 
     package func lastProgress(ofGroup groupRowID: Int64) async throws(QueueError) -> (at: Int64?, timeout: Int64, retryDelay: Int64) {
         try await transaction { db throws(QueueError) in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 SELECT progress_at, no_progress_timeout_ms, retry_delay_ms FROM groups WHERE id = \(groupRowID)
                 """, logger: logger)
             guard let row = rows.first else { return (nil, 0, 0) }
@@ -140,7 +151,8 @@ extension PostgresEngineLedger {
     package func bestWaitingBackgroundPriority() async throws(QueueError) -> Priority? {
         let now = leases.now()
         return try await transaction { db throws(QueueError) -> Priority? in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 SELECT min(g.priority)::bigint FROM groups g
                 WHERE g.state = 'queued' AND g.priority > 0 AND (g.retry_at IS NULL OR g.retry_at <= \(now))
                   AND EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
@@ -152,7 +164,8 @@ extension PostgresEngineLedger {
 
     package func placement(of fileRowID: Int64) async throws(QueueError) -> FilePlacement? {
         try await transaction { db throws(QueueError) -> FilePlacement? in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 SELECT j.uuid, f.position::bigint,
                        (SELECT count(*) FROM jobs o WHERE o.group_id = j.group_id AND o.state = 'active' AND o.id < j.id)
                 FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.id = \(fileRowID)

@@ -53,7 +53,8 @@ package struct PostgresEngineLedger: EngineLedger {
         let milliseconds = leaseDuration.milliseconds
         let fence = PostgresLeaseLedger.fence("f", "t.token")
         let renewed = try await transaction { db throws(QueueError) -> Set<Int64> in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 UPDATE files f SET lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond'
                 FROM unnest(\(ids)::bigint[], \(tokens)::bigint[]) AS t(id, token)
                 WHERE f.id = t.id AND \(unescaped: fence)
@@ -75,12 +76,15 @@ package struct PostgresEngineLedger: EngineLedger {
         try await claim(limit: 1).first?.claim
     }
 
-    package func checkpoint(_ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
-                            progressAbove: UInt64) async throws(QueueError) -> Bool {
+    package func checkpoint(
+        _ fileRowID: Int64, bytesDone: UInt64, bytesTotal: UInt64?, validator: String?,
+        progressAbove: UInt64
+    ) async throws(QueueError) -> Bool {
         guard let token = held.token(fileRowID) else { return false }
         return try await fenced(fileRowID) { () async throws(QueueError) in
-            try await leases.checkpoint(file: fileRowID, token: token, bytesDone: bytesDone, bytesTotal: bytesTotal, validator: validator,
-                                        progressAbove: progressAbove, leaseDuration: leaseDuration)
+            try await leases.checkpoint(
+                file: fileRowID, token: token, bytesDone: bytesDone, bytesTotal: bytesTotal, validator: validator,
+                progressAbove: progressAbove, leaseDuration: leaseDuration)
         }
     }
 
@@ -93,7 +97,8 @@ package struct PostgresEngineLedger: EngineLedger {
 
     package func complete(_ fileRowID: Int64) async throws(QueueError) {
         guard let token = held.token(fileRowID),
-              try await fenced(fileRowID, { () async throws(QueueError) in try await leases.complete(file: fileRowID, token: token) }) else {
+            try await fenced(fileRowID, { () async throws(QueueError) in try await leases.complete(file: fileRowID, token: token) })
+        else {
             throw QueueError(.invalidState, "file \(fileRowID) is no longer this host's to complete", value: "\(fileRowID)")
         }
         held.remove(fileRowID)
@@ -104,7 +109,7 @@ package struct PostgresEngineLedger: EngineLedger {
         do throws(QueueError) {
             try await uncancelled(step)
             return true
-        } catch where error.code == .leaseLost {
+        } catch  where error.code == .leaseLost {
             logger.info("lease lost: a commit was refused", metadata: ["file": "\(fileRowID)", "host": "\(host)", "error": "\(error.message)"])
             held.remove(fileRowID)
             return false
@@ -131,7 +136,7 @@ extension PostgresEngineLedger {
             while true {
                 do throws(QueueError) {
                     return .success(try await step())
-                } catch where Self.rolledBack.contains(error.value ?? "") && attempt < Self.retries {
+                } catch  where Self.rolledBack.contains(error.value ?? "") && attempt < Self.retries {
                     attempt += 1
                     logger.info("transaction rolled back by PostgreSQL, running it again", metadata: ["error": "\(error.message)"])
                     try? await Task.sleep(for: .milliseconds(10 * attempt))  // never cancelled: this task is nobody's child

@@ -50,7 +50,8 @@ package struct PostgresLeaseLedger: Sendable {
         let limit = Int64(limit)
         return try await store.transaction { db throws(QueueError) in
             let logger = store.logger
-            let candidates = try await db.run("""
+            let candidates = try await db.run(
+                """
                 SELECT f.id, j.group_id, f.local_path, f.lease_host, f.state = 'finalizing'
                 FROM groups g
                 JOIN jobs j ON j.group_id = g.id AND j.state = 'active'
@@ -69,7 +70,8 @@ package struct PostgresLeaseLedger: Sendable {
             }
             guard !files.isEmpty else { return [] }
             let groupIDs = Array(Set(files.map(\.group))).sorted()
-            let groupRows = try await db.run("""
+            let groupRows = try await db.run(
+                """
                 WITH runnable AS (
                     SELECT id FROM groups WHERE id = ANY(\(groupIDs)) AND state IN ('queued', 'transferring')
                     ORDER BY id FOR NO KEY UPDATE
@@ -87,7 +89,8 @@ package struct PostgresLeaseLedger: Sendable {
             guard !claimed.isEmpty else { return [] }
             let ids = claimed.map(\.id)
             let temps = claimed.map { TransferLedger.tempPath(local: $0.local, fileRowID: $0.id) }
-            let fileRows = try await db.run("""
+            let fileRows = try await db.run(
+                """
                 UPDATE files f SET state = CASE WHEN f.state = 'finalizing' THEN 'finalizing' ELSE 'transferring' END,
                        temp_path = coalesce(f.temp_path, t.temp), lease_host = \(host),
                        lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond',
@@ -123,7 +126,8 @@ package struct PostgresLeaseLedger: Sendable {
     package func renew(file: Int64, token: Int64, leaseDuration: Duration) async throws(QueueError) -> PostgresLease {
         let milliseconds = Self.milliseconds(leaseDuration)
         return try await store.transaction { db throws(QueueError) in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 UPDATE files SET lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond'
                 WHERE id = \(file) AND \(unescaped: Self.fence("files", "\(token)"))
                 RETURNING lease_host, lease_expires_at
@@ -139,15 +143,18 @@ package struct PostgresLeaseLedger: Sendable {
     /// progress: they reset the retry count and the no-progress clock and record a `progress` event.
     ///
     /// - Throws: `leaseLost` (nothing changed) when the token is no longer current.
-    package func checkpoint(file: Int64, token: Int64, bytesDone: UInt64, bytesTotal: UInt64? = nil, validator: String? = nil,
-                            progressAbove: UInt64 = 0, leaseDuration: Duration) async throws(QueueError) {
+    package func checkpoint(
+        file: Int64, token: Int64, bytesDone: UInt64, bytesTotal: UInt64? = nil, validator: String? = nil,
+        progressAbove: UInt64 = 0, leaseDuration: Duration
+    ) async throws(QueueError) {
         let now = self.now()
         let milliseconds = Self.milliseconds(leaseDuration)
         let done = Int64(bytesDone)
         let total = bytesTotal.map(Int64.init)
         try await store.transaction { db throws(QueueError) in
             let logger = store.logger
-            let held = try await db.run("""
+            let held = try await db.run(
+                """
                 SELECT f.bytes_done, j.group_id, f.job_id, f.position::bigint FROM files f JOIN jobs j ON j.id = f.job_id
                 WHERE f.id = \(file) AND \(unescaped: Self.fence("f", "\(token)")) AND f.state = 'transferring'
                 FOR NO KEY UPDATE OF f
@@ -155,7 +162,8 @@ package struct PostgresLeaseLedger: Sendable {
             guard let row = held.first else { throw try await leaseLost(db, file: file, token: token) }
             let (committed, group, job, position) = try row.values((Int64, Int64, Int64, Int64).self)
             let advanced = bytesDone > max(UInt64(committed), progressAbove)
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE files SET bytes_done = \(done), bytes_total = coalesce(\(total), bytes_total),
                        validator = coalesce(\(validator), validator), retries = CASE WHEN \(advanced) THEN 0 ELSE retries END,
                        lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond'
@@ -163,8 +171,9 @@ package struct PostgresLeaseLedger: Sendable {
                 """, logger: logger)
             guard advanced else { return }
             try await db.run("UPDATE groups SET progress_at = \(now) WHERE id = \(group)", logger: logger)
-            try await PostgresEventLog.record(db, logger: logger, .progress, group: group, job: job, fileIndex: position,
-                                              state: .transferring, detail: "\(bytesDone)", at: now)
+            try await PostgresEventLog.record(
+                db, logger: logger, .progress, group: group, job: job, fileIndex: position,
+                state: .transferring, detail: "\(bytesDone)", at: now)
         }
     }
 
@@ -176,7 +185,8 @@ package struct PostgresLeaseLedger: Sendable {
         let milliseconds = Self.milliseconds(leaseDuration)
         let total = Int64(bytesTotal)
         try await store.transaction { db throws(QueueError) in
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 UPDATE files SET state = 'finalizing', bytes_done = \(total), bytes_total = \(total),
                        lease_expires_at = now() + \(milliseconds)::float8 * interval '1 millisecond'
                 WHERE id = \(file) AND \(unescaped: Self.fence("files", "\(token)")) AND state = 'transferring'
@@ -196,7 +206,8 @@ package struct PostgresLeaseLedger: Sendable {
         let now = self.now()
         try await store.transaction { db throws(QueueError) in
             let logger = store.logger
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 UPDATE files f SET state = 'complete', temp_path = NULL, completed_at = \(now),
                        lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 FROM jobs j
@@ -210,12 +221,14 @@ package struct PostgresLeaseLedger: Sendable {
                 throw QueueError(.invalidState, "file \(file) is \(current), not finalizing: it cannot complete yet", value: "\(file)")
             }
             let (group, job, position) = try row.values((Int64, Int64, Int64).self)
-            try await PostgresEventLog.record(db, logger: logger, .fileComplete, group: group, job: job, fileIndex: position,
-                                              state: .transferring, at: now)
+            try await PostgresEventLog.record(
+                db, logger: logger, .fileComplete, group: group, job: job, fileIndex: position,
+                state: .transferring, at: now)
             // The group's row lock orders this against a concurrent complete of its other files:
             // whoever comes second sees the first one's file complete.
             try await db.run("SELECT id FROM groups WHERE id = \(group) FOR NO KEY UPDATE", logger: logger)
-            let left = try await db.run("""
+            let left = try await db.run(
+                """
                 SELECT EXISTS (SELECT 1 FROM files WHERE job_id = \(job) AND state IN ('queued', 'transferring', 'finalizing', 'error')),
                        EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                                WHERE j.group_id = \(group) AND j.state = 'active'
@@ -225,7 +238,8 @@ package struct PostgresLeaseLedger: Sendable {
             guard !jobLeft else { return }
             try await PostgresEventLog.record(db, logger: logger, .jobComplete, group: group, job: job, state: .transferring, at: now)
             guard !groupLeft else { return }
-            let settled = try await db.run("""
+            let settled = try await db.run(
+                """
                 UPDATE groups SET state = 'complete', completed_at = \(now), modified_at = \(now), retry_at = NULL, progress_at = NULL,
                        last_error_code = NULL, last_error_message = NULL, last_error_system = NULL, last_error_http = NULL,
                        last_error_retries = NULL, last_error_file_id = NULL
@@ -273,7 +287,8 @@ enum PostgresEventLog {
         state: GroupState, detail: String = "", at now: Int64
     ) async throws(QueueError) {
         let index = fileIndex.map(Int32.init)
-        try await db.run("""
+        try await db.run(
+            """
             INSERT INTO events (at, group_id, job_id, file_index, kind, state, detail)
             VALUES (\(now), \(group), \(job), \(index), \(kind.rawValue), \(state.rawValue), \(detail))
             """, logger: logger)

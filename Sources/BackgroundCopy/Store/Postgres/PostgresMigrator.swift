@@ -29,11 +29,13 @@ struct PostgresMigrator {
                 "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()", logger: logger)
             let count = try tables.first?.value(Int64.self) ?? 0
             guard count == 0 else {
-                throw QueueError(.incompatibleDatabase,
-                                 "the PostgreSQL database holds \(count) table(s) but no schema_version: it is not a BackgroundCopy queue",
-                                 value: "schema_version")
+                throw QueueError(
+                    .incompatibleDatabase,
+                    "the PostgreSQL database holds \(count) table(s) but no schema_version: it is not a BackgroundCopy queue",
+                    value: "schema_version")
             }
-            try await connection.run("""
+            try await connection.run(
+                """
                 CREATE TABLE schema_version (
                     version    integer     PRIMARY KEY CHECK (version > 0),
                     name       text        NOT NULL,
@@ -44,17 +46,19 @@ struct PostgresMigrator {
         let current = try await connection.run("SELECT coalesce(max(version), 0)::bigint FROM schema_version", logger: logger)
         let version = Int(try current.first?.value(Int64.self) ?? 0)
         guard version <= migrations.count else {
-            throw QueueError(.incompatibleDatabase,
-                             "the PostgreSQL queue has schema version \(version); this library knows versions up to \(migrations.count) — use a newer BackgroundCopy",
-                             value: "\(version)")
+            throw QueueError(
+                .incompatibleDatabase,
+                "the PostgreSQL queue has schema version \(version); this library knows versions up to \(migrations.count) — use a newer BackgroundCopy",
+                value: "\(version)")
         }
         for migration in migrations where migration.version > version {
             for statement in SQLScript.statements(migration.sql) {
                 do throws(QueueError) {
                     try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 } catch {
-                    throw QueueError(.storage, "migration postgres/\(migration.name) failed: \(error.message)",
-                                     value: migration.name, sql: statement)
+                    throw QueueError(
+                        .storage, "migration postgres/\(migration.name) failed: \(error.message)",
+                        value: migration.name, sql: statement)
                 }
             }
             let number = Int32(migration.version)
@@ -131,7 +135,8 @@ extension String {
     fileprivate func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
         return String(scalars[first...last])
     }
 }

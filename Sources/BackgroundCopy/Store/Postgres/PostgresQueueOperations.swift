@@ -21,7 +21,8 @@ struct PostgresQueueOperations: Sendable {
             guard existing.isEmpty else { throw .alreadyExists("group", id.description) }
             let priority = Int64(properties.priority.rawValue)
             let flags = Int64(properties.notifyFlags.rawValue)
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 INSERT INTO groups (uuid, priority, display_name, description, notify_flags, retry_delay_ms,
                                     no_progress_timeout_ms, http_headers, created_at, modified_at)
                 VALUES (\(id.uuid), \(priority), \(properties.displayName), \(properties.description), \(flags),
@@ -37,8 +38,9 @@ struct PostgresQueueOperations: Sendable {
     /// A live group's row ID, state and priority.
     /// - Throws: `notFound` for an unknown or cancelled group.
     func liveGroup(_ db: PostgresConnection, _ id: GroupID) async throws(QueueError) -> (rowID: Int64, state: GroupState, priority: Priority) {
-        let rows = try await db.run("SELECT id, state, priority::bigint FROM groups WHERE uuid = \(id.uuid) AND state <> 'cancelled'",
-                                    logger: logger)
+        let rows = try await db.run(
+            "SELECT id, state, priority::bigint FROM groups WHERE uuid = \(id.uuid) AND state <> 'cancelled'",
+            logger: logger)
         guard let row = rows.first else { throw .notFound("group", id.description) }
         let (rowID, state, priority) = try row.values((Int64, String, Int64).self)
         return (rowID, GroupState(rawValue: state) ?? .error, Priority(rawValue: Int(priority)) ?? .normal)
@@ -53,12 +55,14 @@ struct PostgresQueueOperations: Sendable {
             let group = try await liveGroup(db, groupID)
             let existing = try await db.run("SELECT 1 FROM jobs WHERE uuid = \(jobID.uuid)", logger: logger)
             guard existing.isEmpty else { throw .alreadyExists("job", jobID.description) }
-            let rows = try await db.run("""
+            let rows = try await db.run(
+                """
                 INSERT INTO jobs (uuid, group_id, created_at) VALUES (\(jobID.uuid), \(group.rowID), \(now)) RETURNING id
                 """, logger: logger)
             let job = try rows.first?.value(Int64.self)
-            try await PostgresEventLog.record(db, logger: logger, .modified, group: group.rowID, job: job, state: group.state,
-                                              detail: "job created", at: now)
+            try await PostgresEventLog.record(
+                db, logger: logger, .modified, group: group.rowID, job: job, state: group.state,
+                detail: "job created", at: now)
         }
     }
 
@@ -67,12 +71,14 @@ struct PostgresQueueOperations: Sendable {
     func addFiles(_ files: [FileSpec], digests: [[UInt8]?], to jobID: JobID, in groupID: GroupID, at now: Int64) async throws(QueueError) {
         try await store.transaction { db throws(QueueError) in
             let group = try await liveGroup(db, groupID)
-            let jobs = try await db.run("""
+            let jobs = try await db.run(
+                """
                 SELECT id FROM jobs WHERE uuid = \(jobID.uuid) AND group_id = \(group.rowID) AND state = 'active'
                 """, logger: logger)
             guard let job = try jobs.first?.value(Int64.self) else { throw .notFound("job", jobID.description) }
             let locals = files.map(\.local)
-            let taken = try await db.run("""
+            let taken = try await db.run(
+                """
                 SELECT local_path FROM files WHERE local_path = ANY(\(locals)) AND state NOT IN ('retained', 'discarded')
                 """, logger: logger)
             if let path = try taken.first?.value(String.self), let index = locals.firstIndex(of: path) {
@@ -86,25 +92,29 @@ struct PostgresQueueOperations: Sendable {
             let hints = files.map { $0.sizeHint.map(Int64.init) ?? -1 }
             let hashes = digests.map { $0?.hexString ?? "" }
             do throws(QueueError) {
-                try await db.run("""
+                try await db.run(
+                    """
                     INSERT INTO files (job_id, position, remote_url, local_path, size_hint, sha256)
                     SELECT \(job), p, r, l, nullif(h, -1), decode(nullif(s, ''), 'hex')
                     FROM unnest(\(positions)::bigint[], \(remotes)::text[], \(locals)::text[], \(hints)::bigint[], \(hashes)::text[])
                          AS t(p, r, l, h, s)
                     """, logger: logger)
-            } catch where error.value == "23505" {
+            } catch  where error.value == "23505" {
                 // Another host added one of these paths since the look above.
-                throw QueueError(.invalidArgument, "a local path of these files is already used by a file in the queue",
-                                 value: locals.joined(separator: ", "))
+                throw QueueError(
+                    .invalidArgument, "a local path of these files is already used by a file in the queue",
+                    value: locals.joined(separator: ", "))
             }
             var state = group.state
             if state == .complete {
                 state = .suspended
-                try await db.run("UPDATE groups SET state = 'suspended', completed_at = NULL, modified_at = \(now) WHERE id = \(group.rowID)",
-                                 logger: logger)
+                try await db.run(
+                    "UPDATE groups SET state = 'suspended', completed_at = NULL, modified_at = \(now) WHERE id = \(group.rowID)",
+                    logger: logger)
             }
-            try await PostgresEventLog.record(db, logger: logger, .modified, group: group.rowID, job: job, state: state,
-                                              detail: "\(files.count) file(s) added", at: now)
+            try await PostgresEventLog.record(
+                db, logger: logger, .modified, group: group.rowID, job: job, state: state,
+                detail: "\(files.count) file(s) added", at: now)
         }
     }
 
@@ -114,18 +124,21 @@ struct PostgresQueueOperations: Sendable {
         try await store.transaction { db throws(QueueError) in
             let group = try await liveGroup(db, id)
             guard group.state != .queued && group.state != .transferring else { return }
-            let pending = try await db.run("""
+            let pending = try await db.run(
+                """
                 SELECT EXISTS (SELECT 1 FROM jobs j JOIN files f ON f.job_id = j.id
                                WHERE j.group_id = \(group.rowID) AND j.state = 'active' AND f.state IN \(unescaped: StatusQuery.pendingStates))
                 """, logger: logger)
             guard try pending.first?.value(Bool.self) == true else {
                 throw QueueError(.empty, "group \(id) has no file left to transfer", value: id.description)
             }
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE files SET state = 'queued'
                 WHERE state = 'error' AND job_id IN (SELECT id FROM jobs WHERE group_id = \(group.rowID) AND state = 'active')
                 """, logger: logger)
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE groups SET state = 'queued', modified_at = \(now), retry_at = NULL, progress_at = NULL,
                        last_error_code = NULL, last_error_message = NULL, last_error_system = NULL, last_error_http = NULL,
                        last_error_retries = NULL, last_error_file_id = NULL
@@ -143,7 +156,8 @@ struct PostgresQueueOperations: Sendable {
             guard group.state == .queued || group.state == .transferring else { return }
             try await lockFiles(db, group: group.rowID)
             try await db.run("UPDATE groups SET state = 'suspended', modified_at = \(now) WHERE id = \(group.rowID)", logger: logger)
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE files SET state = 'queued', lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 WHERE state = 'transferring' AND job_id IN (SELECT id FROM jobs WHERE group_id = \(group.rowID) AND state = 'active')
                 """, logger: logger)
@@ -159,7 +173,8 @@ struct PostgresQueueOperations: Sendable {
             let group = try await liveGroup(db, id)
             try await lockFiles(db, group: group.rowID)
             var outcome = Cancellation.Outcome()
-            let temps = try await db.run("""
+            let temps = try await db.run(
+                """
                 SELECT id, state, temp_path, local_path FROM files
                 WHERE job_id IN (SELECT id FROM jobs WHERE group_id = \(group.rowID) AND state = 'active') AND temp_path IS NOT NULL
                 """, logger: logger)
@@ -168,7 +183,8 @@ struct PostgresQueueOperations: Sendable {
                 let action: FileEffect.Action = state == FileState.finalizing.rawValue ? .finishRename : .removeTemp
                 outcome.effects.append(FileEffect(fileRowID: file, action: action, tempPath: temp, localPath: local))
             }
-            let settled = try await db.run("""
+            let settled = try await db.run(
+                """
                 UPDATE files SET state = CASE WHEN state IN ('complete', 'finalizing') THEN 'retained' ELSE 'discarded' END,
                        lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
                 WHERE job_id IN (SELECT id FROM jobs WHERE group_id = \(group.rowID) AND state = 'active')
@@ -178,21 +194,25 @@ struct PostgresQueueOperations: Sendable {
             for row in settled {
                 if try row.value(String.self) == FileState.retained.rawValue { outcome.retained += 1 } else { outcome.discarded += 1 }
             }
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE jobs SET state = 'cancelled', cancelled_at = \(now) WHERE group_id = \(group.rowID) AND state = 'active'
                 """, logger: logger)
-            try await db.run("""
+            try await db.run(
+                """
                 UPDATE groups SET state = 'cancelled', cancelled_at = \(now), modified_at = \(now) WHERE id = \(group.rowID)
                 """, logger: logger)
-            try await PostgresEventLog.record(db, logger: logger, .cancelled, group: group.rowID, state: .cancelled,
-                                              detail: outcome.summary, at: now)
+            try await PostgresEventLog.record(
+                db, logger: logger, .cancelled, group: group.rowID, state: .cancelled,
+                detail: outcome.summary, at: now)
             return outcome
         }
     }
 
     /// Locks the group's in-flight and queued files in row-ID order (files before groups).
     private func lockFiles(_ db: PostgresConnection, group: Int64) async throws(QueueError) {
-        try await db.run("""
+        try await db.run(
+            """
             SELECT f.id FROM files f JOIN jobs j ON j.id = f.job_id
             WHERE j.group_id = \(group) AND j.state = 'active' AND f.state IN ('queued', 'transferring', 'finalizing')
             ORDER BY f.id FOR NO KEY UPDATE OF f
@@ -202,7 +222,8 @@ struct PostgresQueueOperations: Sendable {
     func status(_ id: GroupID) async throws(QueueError) -> GroupStatus {
         try await store.transaction { db throws(QueueError) in
             let group = try await liveGroup(db, id)
-            let current = try await db.run("""
+            let current = try await db.run(
+                """
                 SELECT (SELECT count(*) FROM jobs o WHERE o.group_id = j.group_id AND o.state = 'active' AND o.id < j.id)
                 FROM jobs j WHERE j.group_id = \(group.rowID) AND j.state = 'active'
                   AND EXISTS (SELECT 1 FROM files f WHERE f.job_id = j.id AND f.state IN \(unescaped: StatusQuery.pendingStates))
@@ -210,7 +231,8 @@ struct PostgresQueueOperations: Sendable {
                 """, logger: logger)
             var currentJob: Int?
             if let row = current.first { currentJob = Int(try row.value(Int64.self)) }
-            let errors = try await db.run("""
+            let errors = try await db.run(
+                """
                 SELECT g.error_count::bigint, g.last_error_code, g.last_error_message, g.last_error_system::bigint,
                        g.last_error_http::bigint, g.last_error_retries::bigint, f.position::bigint
                 FROM groups g LEFT JOIN files f ON f.id = g.last_error_file_id WHERE g.id = \(group.rowID)
@@ -222,13 +244,15 @@ struct PostgresQueueOperations: Sendable {
                     try row.values((Int64, String?, String?, Int64?, Int64?, Int64?, Int64?).self)
                 count = Int(errorCount)
                 if let code {
-                    let error = QueueError(QueueError.Code(code), message ?? "", httpStatus: http.map(Int.init),
-                                           systemError: system.map { Int32(truncatingIfNeeded: $0) })
+                    let error = QueueError(
+                        QueueError.Code(code), message ?? "", httpStatus: http.map(Int.init),
+                        systemError: system.map { Int32(truncatingIfNeeded: $0) })
                     failure = TransferFailure(error: error, fileIndex: position.map(Int.init), retries: Int(retries ?? 0))
                 }
             }
-            return GroupStatus(state: group.state, flags: StatusQuery.flags(group.state, group.priority), currentJobIndex: currentJob,
-                               lastError: failure, errorCount: count)
+            return GroupStatus(
+                state: group.state, flags: StatusQuery.flags(group.state, group.priority), currentJobIndex: currentJob,
+                lastError: failure, errorCount: count)
         }
     }
 }

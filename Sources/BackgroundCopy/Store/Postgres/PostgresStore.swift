@@ -68,7 +68,7 @@ final class PostgresStore: Sendable {
         } catch {
             // After a failed statement the transaction is aborted; ROLLBACK ends it so the pooled
             // connection is clean. If even that fails the connection is broken and the pool drops it.
-            _ = try? await connection.run("ROLLBACK", logger: logger)  // the body's error is what the caller gets; a failed ROLLBACK means a broken connection the pool drops
+            _ = try? await connection.run("ROLLBACK", logger: logger)  // the caller gets the body's error; the pool drops a connection whose ROLLBACK failed
             return .failure(error)
         }
     }
@@ -120,8 +120,9 @@ extension QueueError {
         let state = error.serverInfo?[.sqlState]
         let message = error.serverInfo?[.message] ?? "\(error.code)"
         let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
-        return QueueError(.storage, "PostgreSQL \(state ?? "client") error\(doing.map { " while " + $0 } ?? ""): \(message)\(detail)",
-                          value: state, sql: sql)
+        return QueueError(
+            .storage, "PostgreSQL \(state ?? "client") error\(doing.map { " while " + $0 } ?? ""): \(message)\(detail)",
+            value: state, sql: sql)
     }
 }
 
