@@ -99,37 +99,30 @@ struct FleetEngine: Sendable {
             }
         }
         var failures = 0
+        var failure: QueueError?
         continuation.yield(.tick)
         for await signal in signals {
             do throws(QueueError) {
                 try await look(signal)
                 failures = 0
-            } catch  where error.code == .storage {
+            } catch let error where error.code == .storage {
                 // The server failed or restarted: not a reason to stop. The next tick looks again.
                 failures += 1
                 if failures == 1 || failures.isMultiple(of: 20) {
                     logger.info("database failure in the fleet scheduler, will try again", metadata: ["error": "\(error)"])
                 }
             } catch {
-                ticker.cancel()
-                renewer.cancel()
-                await stop(running, context, continuation)
-                throw error
+                failure = error
+                break
             }
         }
         ticker.cancel()
         renewer.cancel()
-        await stop(running, context, continuation)
-    }
-
-    private func stop(
-        _ running: [Int64: Task<Void, Never>], _ context: EngineContext,
-        _ continuation: AsyncStream<Signal>.Continuation
-    ) async {
         context.engineStop?.set()
         for task in running.values { task.cancel() }
         for task in running.values { await task.value }
         continuation.finish()
+        if let failure { throw failure }
     }
 
     /// Finishes a file another host left `finalizing`: its temp file was verified and its size

@@ -49,21 +49,14 @@ struct TransferEngine: Sendable {
     private func loop(_ context: EngineContext) async throws(QueueError) {
         let (signals, continuation) = AsyncStream<Signal>.makeStream()
         let throttle = core.configuration.backgroundBytesPerSecond.map { Throttle(bytesPerSecond: $0) }
-        let interval = core.configuration.changePollInterval
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)  // cancelled only when the engine stops; the loop checks that
-                continuation.yield(.tick)
-            }
-        }
-        // This process's commits (a suspend or cancel from the host) are seen at once; other
-        // processes' at the next tick. The engine's own steps (claim, checkpoint, finalize,
-        // complete) are quiet: they change nothing it has to look at, and a look after each of them
-        // cost more reads than the step itself. A failure or retry it records is not quiet, so the
-        // group's other files in flight stop at once.
-        let commits = core.store.localCommits(includingQuiet: false)
+        // A tick at every poll interval finds other processes' changes; this process's commits (a
+        // suspend or cancel from the host) tick at once. The engine's own steps (claim, checkpoint,
+        // finalize, complete) are quiet: they change nothing it has to look at, and a look after
+        // each of them cost more reads than the step itself. A failure or retry it records is not
+        // quiet, so the group's other files in flight stop at once.
+        let wakeups = core.store.wakeups(every: core.configuration.changePollInterval, includingQuiet: false)
         let waker = Task {
-            for await _ in commits { continuation.yield(.tick) }
+            for await _ in wakeups { continuation.yield(.tick) }
         }
         var running: [Int64: Running] = [:]
         var seen = try await StoragePatience.run("read the change stamp", logger: core.logger) { () throws(QueueError) in
@@ -126,7 +119,6 @@ struct TransferEngine: Sendable {
         } catch {
             failure = error
         }
-        ticker.cancel()
         waker.cancel()
         context.engineStop?.set()
         for entry in running.values { entry.task.cancel() }

@@ -21,7 +21,7 @@ extension Validator {
         guard !host.isEmpty, host.allSatisfy(isHostByte) else { return false }
         if let portColon {
             let port = authority[authority.index(after: portColon)...]
-            guard (1...5).contains(port.count), port.allSatisfy(isDigit) else { return false }
+            guard (1...5).contains(port.count), port.allSatisfy(isASCIIDigit) else { return false }
         }
         return isPlainRest(utf8[authorityEnd...])
     }
@@ -35,7 +35,7 @@ extension Validator {
             if byte == UInt8(ascii: "%") {
                 let first = rest.index(after: index)
                 guard first < rest.endIndex, rest.index(after: first) < rest.endIndex,
-                    isHexDigit(rest[first]), isHexDigit(rest[rest.index(after: first)])
+                    hexValue(rest[first]) != nil, hexValue(rest[rest.index(after: first)]) != nil
                 else { return false }
                 index = rest.index(first, offsetBy: 2)
                 continue
@@ -47,16 +47,8 @@ extension Validator {
         return true
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-    }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
-    }
-
     private static func isHostByte(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+        isASCIIDigit(byte) || isASCIILetter(byte)
             || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
     }
 

@@ -34,30 +34,18 @@ final class CommitNotifier: Sendable {
         for listener in woken { listener.yield() }
     }
 
-    /// A stream with one element per commit since the last element was taken (commits in between
-    /// coalesce into one); it ends when its consumer stops iterating.
+    /// A stream with one element per commit and one every `interval`, coalesced while nobody is
+    /// taking them: what a wait for other processes' commits, which only polling finds, iterates.
     /// Without `includingQuiet`, only commits holding at least one write that is not quiet count.
-    func commits(includingQuiet: Bool = true) -> AsyncStream<Void> {
+    /// It ends when its consumer stops iterating, or the store closes.
+    ///
+    /// One stream for both, iterated by one iterator: racing a fresh iterator of a commit stream
+    /// against a sleep cancels that iterator when the sleep wins, and cancelling an `AsyncStream`'s
+    /// iterator ends the stream — every wait after the first timeout then returned at once.
+    func wakeups(every interval: Duration, includingQuiet: Bool = true) -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = nextID.add(1, ordering: .relaxed).newValue
         listeners.withLock { $0[id] = Listener(continuation: continuation, includingQuiet: includingQuiet) }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.listeners.withLock { $0.removeValue(forKey: id) }
-        }
-        return stream
-    }
-
-    /// A stream with one element per commit (quiet ones too) and one every `interval`, coalesced
-    /// while nobody is taking them: what a wait for other processes' commits, which only polling
-    /// finds, iterates. It ends when its consumer stops iterating, or the store closes.
-    ///
-    /// One stream for both, iterated by one iterator: racing a fresh iterator of ``commits(includingQuiet:)``
-    /// against a sleep cancels that iterator when the sleep wins, and cancelling an `AsyncStream`'s
-    /// iterator ends the stream — every wait after the first timeout then returned at once.
-    func wakeups(every interval: Duration) -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let id = nextID.add(1, ordering: .relaxed).newValue
-        listeners.withLock { $0[id] = Listener(continuation: continuation, includingQuiet: true) }
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)  // cancelled only when the stream ends; the loop checks that

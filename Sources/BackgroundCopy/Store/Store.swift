@@ -69,7 +69,7 @@ final class Store: Sendable {
     /// A `body` that throws leaves nothing behind; a failed commit throws to every call in it.
     ///
     /// A `quiet` write is one of the engine's own steps of a transfer: its commit wakes event streams
-    /// but not the engine (``localCommits(includingQuiet:)``).
+    /// but not the engine (``wakeups(every:includingQuiet:)``).
     func write<T: Sendable>(quiet: Bool = false, _ body: (Connection) throws(QueueError) -> T) throws(QueueError) -> T {
         try writer.write(quiet: quiet, body)
     }
@@ -108,10 +108,10 @@ final class Store: Sendable {
         return ChangeStamp(dataVersion: version ?? "", localCommits: notifier.count)
     }
 
-    /// One element per commit made by this store (coalesced while nobody is taking them); without
-    /// `includingQuiet`, commits of only quiet writes (the engine's own steps) are left out.
-    func localCommits(includingQuiet: Bool = true) -> AsyncStream<Void> {
-        notifier.commits(includingQuiet: includingQuiet)
+    /// A wake-up after each commit of this process (its quiet ones too if `includingQuiet`) and
+    /// one every `interval`, the poll that finds other processes' commits; ends when the store closes.
+    func wakeups(every interval: Duration, includingQuiet: Bool = true) -> AsyncStream<Void> {
+        notifier.wakeups(every: interval, includingQuiet: includingQuiet)
     }
 
     /// Returns the first stamp that differs from `stamp`: at once after a commit of this process,

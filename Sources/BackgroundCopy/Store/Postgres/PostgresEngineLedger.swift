@@ -109,7 +109,7 @@ package struct PostgresEngineLedger: EngineLedger {
         do throws(QueueError) {
             try await uncancelled(step)
             return true
-        } catch  where error.code == .leaseLost {
+        } catch let error where error.code == .leaseLost {
             logger.info("lease lost: a commit was refused", metadata: ["file": "\(fileRowID)", "host": "\(host)", "error": "\(error.message)"])
             held.remove(fileRowID)
             return false
@@ -136,7 +136,7 @@ extension PostgresEngineLedger {
             while true {
                 do throws(QueueError) {
                     return .success(try await step())
-                } catch  where Self.rolledBack.contains(error.value ?? "") && attempt < Self.retries {
+                } catch let error where Self.rolledBack.contains(error.value ?? "") && attempt < Self.retries {
                     attempt += 1
                     logger.info("transaction rolled back by PostgreSQL, running it again", metadata: ["error": "\(error.message)"])
                     try? await Task.sleep(for: .milliseconds(10 * attempt))  // never cancelled: this task is nobody's child

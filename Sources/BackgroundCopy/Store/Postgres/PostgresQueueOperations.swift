@@ -99,7 +99,7 @@ struct PostgresQueueOperations: Sendable {
                     FROM unnest(\(positions)::bigint[], \(remotes)::text[], \(locals)::text[], \(hints)::bigint[], \(hashes)::text[])
                          AS t(p, r, l, h, s)
                     """, logger: logger)
-            } catch  where error.value == "23505" {
+            } catch let error where error.value == "23505" {
                 // Another host added one of these paths since the look above.
                 throw QueueError(
                     .invalidArgument, "a local path of these files is already used by a file in the queue",
