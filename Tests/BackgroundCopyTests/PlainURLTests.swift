@@ -13,7 +13,7 @@ struct PlainURLTests {
         "HTTPS://EXAMPLE.TEST/UP", "https://a-b.c.test:443/~user/(x)*!$'+=",
     ])
     func aPlainURLTakesTheFastPathAndURLComponentsAgrees(remote: String) {
-        #expect(Validator.isPlainHTTP(remote))
+        #expect(Validator.plainHTTPScheme(remote) == (remote.lowercased().hasPrefix("https") ? "https" : "http"))
         #expect(Self.componentsAccept(remote))
     }
 
@@ -22,9 +22,10 @@ struct PlainURLTests {
         "https://h.test/%4", "https://h.test/a b", "https://h.test/a#b#c", "https:/h.test/a", "https:example.test/a",
         "https://:80/a", "https://h.test:/a", "https://h.test:123456/a", "https://h_t.test/a", "https://h.test/ä",
         "https://h.test/a|b", "https://h.test/a\"b", "https://h.test/<a>", "https://h.test/a\\b", "https://h.test/{a}",
+        "ftp://h.test/a", "httpx://h.test/a", "http://", "https:", "http://h.test\t/a",
     ])
     func anythingElseIsLeftToURLComponents(remote: String) {
-        #expect(!Validator.isPlainHTTP(remote))
+        #expect(Validator.plainHTTPScheme(remote) == nil)
     }
 
     /// Replay one case: the failure names its seed.
@@ -38,7 +39,7 @@ struct PlainURLTests {
             let count = Int.random(in: 1...14, using: &random)
             let tail = (0..<count).map { _ in pieces.randomElement(using: &random)! }.joined()
             let remote = (Bool.random(using: &random) ? "https://" : "http://") + tail
-            if Validator.isPlainHTTP(remote) {
+            if Validator.plainHTTPScheme(remote) != nil {
                 #expect(Self.componentsAccept(remote), "seed \(seed): \(remote) took the fast path, URLComponents refuses it")
             }
         }

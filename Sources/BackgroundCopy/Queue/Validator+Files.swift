@@ -33,6 +33,13 @@ extension Validator {
     }
 
     func validateRemote(_ remote: String) throws(QueueError) {
+        // Nearly every name is a plain http(s) URL of an allowed scheme: none of the checks below
+        // can fail for one (it holds no space, no control character, no credentials).
+        if remote.utf8.count <= Self.maxRemoteLength, let scheme = Self.plainHTTPScheme(remote),
+            configuration.allowedSchemes.contains(scheme)
+        {
+            return
+        }
         guard !remote.isEmpty else { throw .invalidArgument("remote name is empty", value: remote) }
         // UTF-8 never has fewer bytes than characters: a short name needs no count of its characters.
         guard remote.utf8.count <= Self.maxRemoteLength || remote.unicodeScalars.count <= Self.maxRemoteLength else {
@@ -57,7 +64,6 @@ extension Validator {
             let allowed = configuration.allowedSchemes.sorted().joined(separator: ", ")
             throw .invalidArgument("scheme \(scheme) is not allowed (allowed: \(allowed))", value: remote)
         }
-        if scheme == "http" || scheme == "https", Self.isPlainHTTP(remote) { return }
         guard let components = URLComponents(string: remote) else {
             throw .invalidArgument("remote name \(remote) is not a valid URL", value: remote)
         }
@@ -88,7 +94,7 @@ extension Validator {
             throw .invalidArgument(
                 "file name \(name) is \(name.utf8.count) bytes; at most \(Self.maxFinalNameBytes) allowed (room for the temp file's name)", value: local)
         }
-        guard !name.hasSuffix(Self.tempSuffix) else {
+        guard !name.utf8.reversed().starts(with: Self.tempSuffix.utf8.reversed()) else {
             throw .invalidArgument("file name \(name) ends in \(Self.tempSuffix), which the library keeps for its temp files", value: local)
         }
         switch try directories.kind(of: local, named: name, in: parent, fileSystem: fileSystem) {
@@ -133,6 +139,7 @@ extension Validator {
 
     /// An absolute, normalised path: no empty, `.` or `..` components, no control characters.
     private func validatePathShape(_ path: String, role: String) throws(QueueError) {
+        if path.utf8.withContiguousStorageIfAvailable(Self.isPlainPath) == true { return }
         guard path.hasPrefix("/") else { throw .invalidArgument("\(role) \(path) is not absolute", value: path) }
         let bytes = path.utf8.count
         guard bytes <= Self.maxPathBytes else {
@@ -166,6 +173,30 @@ extension Validator {
             }
         }
         try endComponent()
+    }
+}
+
+extension Validator {
+    /// Whether `path` certainly passes ``validatePathShape(_:role:)``, read in one pass over its
+    /// bytes: absolute, at most ``maxPathBytes``, components of 1 to ``maxNameBytes`` bytes that are
+    /// not `.` or `..`, and no byte that may start a control character. `false` means only "not
+    /// certainly": the full checks then decide and name the fault.
+    static func isPlainPath(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count > 1, bytes.count <= maxPathBytes, bytes[0] == UInt8(ascii: "/") else { return false }
+        var length = 0
+        var onlyDots = true
+        for byte in bytes[1...] {
+            if byte == UInt8(ascii: "/") {
+                guard length > 0, length <= maxNameBytes, !(onlyDots && length <= 2) else { return false }
+                length = 0
+                onlyDots = true
+            } else {
+                guard byte >= 0x20, byte != 0x7F, byte != 0xC2 else { return false }
+                length += 1
+                onlyDots = onlyDots && byte == UInt8(ascii: ".")
+            }
+        }
+        return length > 0 && length <= maxNameBytes && !(onlyDots && length <= 2)
     }
 }
 
