@@ -144,7 +144,7 @@ public struct PostgresJob: Sendable {
     public let groupID: GroupID
     let manager: PostgresQueueManager
 
-    /// Adds files at the end of the job, validated as ``Job/addFiles(_:)`` does, all or none.
+    /// Adds files at the end of the job, validated as ``Job/addFiles(_:)-4zhhy`` does, all or none.
     /// - Throws: `invalidArgument` naming the file and value at fault (a local path another live
     ///   file has included); `accessDenied`; `notFound` if the job or group was cancelled.
     public func addFiles(_ files: [FileSpec]) async throws(QueueError) {

@@ -144,7 +144,7 @@ extension PostgresEngineLedger {
         guard let token = token(fileRowID) else { return }
         let fence = PostgresLeaseLedger.fence("f", "\(token)")
         try await transaction { db throws(QueueError) in
-            try await db.run("UPDATE files f SET bytes_done = 0, validator = NULL WHERE f.id = \(fileRowID) AND \(unescaped: fence)", logger: logger)
+            _ = try await db.run("UPDATE files f SET bytes_done = 0, validator = NULL WHERE f.id = \(fileRowID) AND \(unescaped: fence)", logger: logger)
         }
     }
 
