@@ -6,7 +6,7 @@ import Logging
 /// ceiling (the same claim and complete as raw `SKIP LOCKED` SQL through postgres-nio), and the
 /// SQLite ledger's figure beside them — in one run, printed as one Markdown table.
 ///
-///     FleetClaims [--seconds 10] [--files 100000]
+///     FleetClaims [--seconds 10] [--files 30000]
 ///
 /// An executable, not a package-benchmark target: every row shares one throwaway PostgreSQL
 /// cluster started once (seconds of `initdb`), and a row's figure is the throughput of several
@@ -17,7 +17,7 @@ import Logging
 struct FleetClaims {
     static func main() async throws {
         let seconds = option("--seconds") ?? 10
-        let groups = max(1, (option("--files") ?? 100_000) / Backlog.filesPerGroup)
+        let groups = max(1, (option("--files") ?? 30_000) / Backlog.filesPerGroup)
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let downloads = scratch + "/downloads"
