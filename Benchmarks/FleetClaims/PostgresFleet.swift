@@ -8,14 +8,13 @@ import PostgresNIO
 /// every row starts from the same backlog.
 struct PostgresFleet: Sendable {
     let cluster: PostgresCluster
-    let downloads: String
     static let template = "fleet_template"
 
     /// Starts the cluster and fills the template queue with `groups` groups of 100 files.
     static func start(groups: Int, downloads: String) async throws -> PostgresFleet {
-        let fleet = PostgresFleet(cluster: try PostgresCluster.start(), downloads: downloads)
+        let fleet = PostgresFleet(cluster: try PostgresCluster.start())
         try fleet.cluster.createDatabase(template)
-        try await fleet.withClients(1, database: template) { clients in
+        try await fleet.withClients(1, database: template, connections: Backlog.writers) { clients in
             let queue = try await PostgresQueueManager(client: clients[0], host: "filler", logger: quiet)
             try await Backlog.fill(queue, groups: groups, downloads: downloads)
         }
