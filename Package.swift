@@ -141,7 +141,17 @@ if Context.environment["ENABLE_BENCHMARKS"] == "1" {
             )
         } + [
             // One operation in a loop, for valgrind --tool=callgrind (see Benchmarks/README.md).
-            .executableTarget(name: "QueueProfile", dependencies: ["BackgroundCopy", "BenchmarkSupport"], path: "Benchmarks/Tools/QueueProfile")
+            .executableTarget(name: "QueueProfile", dependencies: ["BackgroundCopy", "BenchmarkSupport"], path: "Benchmarks/Tools/QueueProfile"),
+            // Claim→complete cycles/s on PostgreSQL with 1, 4 and 16 engines beside raw SKIP LOCKED SQL and
+            // SQLite: an executable printing one table, its rows sharing one throwaway cluster.
+            .executableTarget(
+                name: "FleetClaims",
+                dependencies: [
+                    "BackgroundCopy", "BackgroundCopyTesting", .product(name: "PostgresNIO", package: "postgres-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "Benchmarks/FleetClaims"
+            ),
         ]
 }
 

@@ -90,7 +90,8 @@ public final class PostgresQueueManager: Sendable {
         try await FleetEngine(ledger: engineLedger, settings: configuration, fileSystem: fileSystem, logger: store.logger).run()
     }
 
-    var engineLedger: PostgresEngineLedger {
+    /// This host's ledger (what ``run()`` drives); the benchmarks claim and complete through it.
+    package var engineLedger: PostgresEngineLedger {
         PostgresEngineLedger(leases: PostgresLeaseLedger(store: store, now: now), host: host, leaseDuration: leaseDuration)
     }
 
