@@ -15,7 +15,7 @@ import PostgresNIO
 ///
 /// The public surface so far: groups (create, look up, enumerate, properties, foreground, resume,
 /// suspend, cancel, progress, status), jobs (create, look up, enumerate, files, progress, status,
-/// cancel) purging tombstones and the engine. Observers and notify commands stay SQLite-only for now.
+/// cancel), purging tombstones and the engine. Observers and notify commands stay SQLite-only for now.
 ///
 /// ```swift
 /// let client = PostgresClient(configuration: …)          // postgres-nio; run it: `await client.run()`

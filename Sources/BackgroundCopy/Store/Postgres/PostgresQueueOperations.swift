@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The host's operations on a PostgreSQL queue (create, add files, resume, suspend, cancel,
-/// status): the counterparts of the SQLite `Connection` operations, each one transaction with its
-/// event row, the same errors naming the same values.
+/// The host's operations on a PostgreSQL queue (here create, add files, resume, suspend and
+/// status; the reads in `+Reads`, properties, foreground, cancels and purge in `+Control`): the
+/// counterparts of the SQLite `Connection` operations, each one transaction with its event row,
+/// the same errors naming the same values.
 ///
 /// Locking follows ``PostgresLeaseLedger``: files first, then their group. A suspend or cancel
 /// locks the group's files before it touches the group, so it waits for a claim that holds some
