@@ -35,14 +35,14 @@ extension SequenceRunner {
             var created: UUID?
             library = capture { () throws(QueueError) in
                 let properties = GroupProperties(displayName: valid ? "group" : "", priority: priority)
-                created = try manager.createGroup(id: id.map(GroupID.init), properties: properties).id.uuid
+                created = try queue.createGroup(id: id, properties: properties)
                 return .ok
             }
             expected = model.createGroup(id: id ?? created ?? UUID(), priority: priority, validProperties: valid)
         case .createJob(let group, let job):
             var created: UUID?
             library = capture { () throws(QueueError) in
-                created = try Group(id: GroupID(group), core: manager.core).createJob(id: job.map(JobID.init)).id.uuid
+                created = try queue.createJob(group: group, job: job)
                 return .ok
             }
             let id = job ?? created ?? UUID()
@@ -50,7 +50,7 @@ extension SequenceRunner {
             if expected == .ok { jobHistory.append((group, id)) }
         case .addFiles(let group, let job, let specs):
             library = capture { () throws(QueueError) in
-                try jobHandle(group, job).addFiles(specs.map { FileSpec(remote: $0.remote, local: $0.local, sizeHint: $0.sizeHint) })
+                try queue.addFiles(group: group, job: job, specs.map { FileSpec(remote: $0.remote, local: $0.local, sizeHint: $0.sizeHint) })
                 return .ok
             }
             let rowIDs = Set(model.allFiles.map(\.rowID))
@@ -63,22 +63,22 @@ extension SequenceRunner {
         case .suspend(let group):
             if model.group(group)?.state == .transferring { tally["suspend of a transferring group", default: 0] += 1 }
             library = capture { () throws(QueueError) in
-                try groupHandle(group).suspend(); return .ok
+                try queue.suspend(group: group); return .ok
             }
             expected = model.suspend(group)
         case .resume(let group):
             library = capture { () throws(QueueError) in
-                try groupHandle(group).resume(); return .ok
+                try queue.resume(group: group); return .ok
             }
             expected = model.resume(group)
         case .switchToForeground(let group):
             library = capture { () throws(QueueError) in
-                try groupHandle(group).switchToForeground(); return .ok
+                try queue.switchToForeground(group: group); return .ok
             }
             expected = model.switchToForeground(group)
         case .setPriority(let group, let priority):
             library = capture { () throws(QueueError) in
-                try groupHandle(group).setProperties(GroupProperties(displayName: "renamed", priority: priority))
+                try queue.setProperties(group: group, GroupProperties(displayName: "renamed", priority: priority))
                 return .ok
             }
             expected = model.setPriority(group, priority)
@@ -86,7 +86,7 @@ extension SequenceRunner {
             let before = model.activeJobs(of: group).flatMap(\.files)
             for file in before { tally["cancel group saw a \(file.state.rawValue) file", default: 0] += 1 }
             library = capture { () throws(QueueError) in
-                try groupHandle(group).cancel(); return .ok
+                try queue.cancel(group: group); return .ok
             }
             expected = model.cancelGroup(group)
             if library == .ok, expected == .ok, let problem = checkCancelledFiles(before) { return problem }
@@ -94,7 +94,7 @@ extension SequenceRunner {
             let before = model.jobs.first { $0.id == job && $0.group == group && !$0.cancelled }?.files ?? []
             for file in before { tally["cancel job saw a \(file.state.rawValue) file", default: 0] += 1 }
             library = capture { () throws(QueueError) in
-                try jobHandle(group, job).cancel(); return .ok
+                try queue.cancel(group: group, job: job); return .ok
             }
             expected = model.cancelJob(group: group, job: job)
             if let state = model.group(group)?.state, [.queued, .transferring, .error].contains(state), model.currentJobIndex(group: group) == nil {
@@ -103,11 +103,11 @@ extension SequenceRunner {
             if library == .ok, expected == .ok, let problem = checkCancelledFiles(before) { return problem }
         case .purgeTombstones(let after):
             let cutoff = after ? Date().addingTimeInterval(3600) : Date(timeIntervalSince1970: 0)
-            library = capture { () throws(QueueError) in .purged(try manager.purgeTombstones(olderThan: cutoff)) }
+            library = capture { () throws(QueueError) in .purged(try queue.purgeTombstones(olderThan: cutoff)) }
             expected = model.purgeTombstones(cutoffAfterEveryCancellation: after)
         case .claimNextFile:
             library = capture { () throws(QueueError) in
-                guard let claim = try ledger.claimNextFile() else { return .claim(nil) }
+                guard let claim = try queue.claimNextFile() else { return .claim(nil) }
                 return .claim(
                     ReferenceModel.Claimed(
                         fileRowID: claim.fileRowID, group: claim.groupID.uuid, remote: claim.remote, local: claim.local,
@@ -122,18 +122,18 @@ extension SequenceRunner {
         case .checkpoint(let file, let done, let total):
             if let temp = heldTemp(file) { try writeTemp(temp, bytes: done) }
             library = capture { () throws(QueueError) in
-                .flag(try ledger.checkpoint(file, bytesDone: done, bytesTotal: total, validator: "\"v1\""))
+                .flag(try queue.checkpoint(file, bytesDone: done, bytesTotal: total, validator: "\"v1\""))
             }
             expected = model.checkpoint(file, bytesDone: done, bytesTotal: total)
         case .beginFinalizing(let file, let total):
             if let temp = heldTemp(file) { try writeTemp(temp, bytes: total) }
-            library = capture { () throws(QueueError) in .flag(try ledger.beginFinalizing(file, bytesTotal: total)) }
+            library = capture { () throws(QueueError) in .flag(try queue.beginFinalizing(file, bytesTotal: total)) }
             expected = model.beginFinalizing(file, bytesTotal: total)
         case .complete(let file):
             let before = model.file(file)
             if let before, before.state == .finalizing, let temp = before.tempPath { try renameIntoPlace(temp, before.local) }
             library = capture { () throws(QueueError) in
-                try ledger.complete(file); return .ok
+                try queue.complete(file); return .ok
             }
             expected = model.complete(file)
             if library == .ok, expected == .ok, let before, let problem = checkCompleteFile(before) { return problem }
@@ -141,21 +141,21 @@ extension SequenceRunner {
             let before = model.file(file)
             if let temp = heldTemp(file) { try writeTemp(temp, bytes: total) }
             library = capture { () throws(QueueError) in
-                guard try ledger.beginFinalizing(file, bytesTotal: total) else { return .flag(false) }
+                guard try queue.beginFinalizing(file, bytesTotal: total) else { return .flag(false) }
                 if let before, let temp = before.tempPath { try? renameIntoPlace(temp, before.local) }
-                try ledger.complete(file)
+                try queue.complete(file)
                 return .flag(true)
             }
             expected = model.finish(file, bytesTotal: total)
             if library == .flag(true), expected == .flag(true), let before, let problem = checkCompleteFile(before) { return problem }
         case .fail(let file):
             library = capture { () throws(QueueError) in
-                .flag(try ledger.fail(file, error: QueueError(.transfer, "HTTP 404", httpStatus: 404), retries: 0))
+                .flag(try queue.fail(file, error: QueueError(.transfer, "HTTP 404", httpStatus: 404), retries: 0))
             }
             expected = model.fail(file)
         case .release(let file):
             library = capture { () throws(QueueError) in
-                try ledger.release(file); return .ok
+                try queue.release(file); return .ok
             }
             expected = model.release(file)
         }
@@ -163,10 +163,6 @@ extension SequenceRunner {
         log[log.count - 1] += " → \(expected)"
         return differ(library, expected, lastError.map { " (\($0))" } ?? "")
     }
-
-    func groupHandle(_ id: UUID) -> Group { Group(id: GroupID(id), core: manager.core) }
-
-    func jobHandle(_ group: UUID, _ job: UUID) -> Job { Job(id: JobID(job), group: GroupID(group), core: manager.core) }
 
     /// The temp path of a file the model says the engine still holds (transferring, group transferring).
     func heldTemp(_ rowID: Int64) -> String? {

@@ -17,35 +17,23 @@ extension SequenceRunner {
 
     /// Every table row the model predicts, then the public API's view of each live and cancelled object.
     func compareState() throws -> String? {
-        let groups = try raw.rows("SELECT hex(uuid), state, priority, error_count FROM groups ORDER BY id")
-        if let problem = compareRows("groups", library: groups, model: model.groupRows) { return problem }
-        let jobs = try raw.rows("SELECT hex(j.uuid), hex(g.uuid), j.state FROM jobs j JOIN groups g ON g.id = j.group_id ORDER BY j.id")
-        if let problem = compareRows("jobs", library: jobs, model: model.jobRows) { return problem }
-        let files = try raw.rows(
-            """
-            SELECT f.id, hex(j.uuid), f.position, f.local_path, f.state, f.bytes_done, f.bytes_total, f.size_hint, f.temp_path
-            FROM files f JOIN jobs j ON j.id = f.job_id ORDER BY j.id, f.position
-            """)
-        if let problem = compareRows("files", library: files, model: model.fileRows) { return problem }
-        let events = try raw.rows(
-            """
-            SELECT hex(g.uuid), CASE WHEN j.uuid IS NULL THEN NULL ELSE hex(j.uuid) END, e.file_index, e.kind
-            FROM events e JOIN groups g ON g.id = e.group_id LEFT JOIN jobs j ON j.id = e.job_id ORDER BY e.seq
-            """)
-        if let problem = compareRows("events", library: events, model: model.eventRows) { return problem }
+        if let problem = compareRows("groups", library: try queue.rows(.groups), model: model.groupRows) { return problem }
+        if let problem = compareRows("jobs", library: try queue.rows(.jobs), model: model.jobRows) { return problem }
+        if let problem = compareRows("files", library: try queue.rows(.files), model: model.fileRows) { return problem }
+        if let problem = compareRows("events", library: try queue.rows(.events), model: model.eventRows) { return problem }
         return try compareAPI()
     }
 
     func compareAPI() throws -> String? {
-        let listed = try manager.groups().map(\.id.uuid)
+        let listed = try queue.groups()
         let live = model.liveGroups
         if listed != live.map(\.id) {
             return "groups(): library \(listed.map(ReferenceModel.short)), model \(live.map(\.id).map(ReferenceModel.short))"
         }
         for expected in live {
             let name = "group \(ReferenceModel.short(expected.id))"
-            let group = try manager.group(GroupID(expected.id))
-            let status = try group.status()
+            try queue.lookUp(group: expected.id)
+            let status = try queue.status(group: expected.id)
             let currentJob = model.currentJobIndex(group: expected.id)
             if status.state != expected.state || status.currentJobIndex != currentJob || status.errorCount != expected.errorCount {
                 return "\(name).status(): library \(status.state) job \(status.currentJobIndex.map(String.init) ?? "nil") errors \(status.errorCount), "
@@ -66,19 +54,21 @@ extension SequenceRunner {
             if lastError != expectedError {
                 return "\(name).status().lastError: library \(lastError ?? "nil"), model \(expectedError ?? "nil")"
             }
-            let progress = try group.progress()
+            let progress = try queue.progress(group: expected.id)
             let expectedProgress = model.progress(group: expected.id)
             if let problem = compare(progress, expectedProgress, "\(name).progress()") { return problem }
-            let jobs = try group.jobs().map(\.id.uuid)
+            let jobs = try queue.jobs(group: expected.id)
             let activeJobs = model.activeJobs(of: expected.id)
             if jobs != activeJobs.map(\.id) {
                 return "\(name).jobs(): library \(jobs.map(ReferenceModel.short)), model \(activeJobs.map(\.id).map(ReferenceModel.short))"
             }
             for job in activeJobs {
-                let handle = try group.job(JobID(job.id))
+                try queue.lookUp(group: expected.id, job: job.id)
                 let jobName = "\(name) job \(ReferenceModel.short(job.id))"
-                if let problem = compare(try handle.progress(), ReferenceModel.progress(job.files), "\(jobName).progress()") { return problem }
-                let status = try handle.status()
+                if let problem = compare(try queue.progress(group: expected.id, job: job.id), ReferenceModel.progress(job.files), "\(jobName).progress()") {
+                    return problem
+                }
+                let status = try queue.status(group: expected.id, job: job.id)
                 if status.currentFileIndex != model.currentFileIndex(job: job) {
                     return
                         "\(jobName).status().currentFileIndex: library \(status.currentFileIndex.map(String.init) ?? "nil"), model \(model.currentFileIndex(job: job).map(String.init) ?? "nil")"
@@ -89,7 +79,9 @@ extension SequenceRunner {
                 }
             }
             for (_, job) in jobHistory.filter({ $0.group == expected.id }) where !activeJobs.contains(where: { $0.id == job }) {
-                if let problem = expectNotFound("\(name).job(\(ReferenceModel.short(job)))", { () throws(QueueError) in _ = try group.job(JobID(job)) }) {
+                if let problem = expectNotFound(
+                    "\(name).job(\(ReferenceModel.short(job)))", { () throws(QueueError) in try queue.lookUp(group: expected.id, job: job) })
+                {
                     return problem
                 }
             }
@@ -98,7 +90,7 @@ extension SequenceRunner {
             if let problem = expectNotFound(
                 "group(\(ReferenceModel.short(tombstone.id))) of a cancelled group",
                 { () throws(QueueError) in
-                    _ = try manager.group(GroupID(tombstone.id))
+                    try queue.lookUp(group: tombstone.id)
                 })
             {
                 return problem

@@ -72,15 +72,13 @@ enum ModelOperation: CustomStringConvertible {
     }
 }
 
-/// Runs one seeded sequence against a fresh database and the model.
+/// Runs one seeded sequence against a fresh queue and the model.
 final class SequenceRunner {
     let seed: UInt64
     var rng: SplitMix64
-    var model = ReferenceModel()
-    let scratch = Scratch()
-    let manager: QueueManager
-    let ledger: TransferLedger
-    let raw: RawReader
+    var model: ReferenceModel
+    let scratch: Scratch
+    let queue: any ModelQueue
     /// Every job ID ever used, with its group, so cancelled and purged ones can be picked again.
     var jobHistory: [(group: UUID, job: UUID)] = []
     /// Every file row ID the engine was handed, so stale claims can be replayed.
@@ -91,26 +89,41 @@ final class SequenceRunner {
 
     static let names = (0..<24).map { "f\($0)" }
 
+    /// The settings of every sequence's queue: the model checks semantics, not power-loss
+    /// durability; relaxed commits keep 45,000 calls fast.
+    static var configuration: QueueManager.Configuration {
+        var configuration = QueueManager.Configuration()
+        configuration.durability = .relaxed
+        return configuration
+    }
+
+    static let quiet = Logger(label: "model-based") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A scratch directory with the `sub` directory the specs use.
+    static func scratch() throws -> Scratch {
+        let scratch = Scratch()
+        try FileManager.default.createDirectory(atPath: scratch.path("sub"), withIntermediateDirectories: false)
+        return scratch
+    }
+
+    /// Runs the sequence of `seed` against a fresh SQLite queue.
     static func run(seed: UInt64) -> SequenceResult {
         do {
-            let runner = try SequenceRunner(seed: seed)
-            return runner.run()
+            let scratch = try scratch()
+            let manager = try QueueManager(path: scratch.database, configuration: configuration, logger: quiet)
+            let queue = try SQLiteModelQueue(manager: manager, database: scratch.database)
+            return SequenceRunner(seed: seed, scratch: scratch, queue: queue).run()
         } catch {
             return SequenceResult(seed: seed, operations: 0, failure: "seed \(seed): could not set up: \(error)")
         }
     }
 
-    private init(seed: UInt64) throws {
+    init(seed: UInt64, scratch: Scratch, queue: any ModelQueue) {
         self.seed = seed
         rng = SplitMix64(seed: seed)
-        try FileManager.default.createDirectory(atPath: scratch.path("sub"), withIntermediateDirectories: false)
-        var configuration = QueueManager.Configuration()
-        // The model checks semantics, not power-loss durability; relaxed commits keep 45,000 calls fast.
-        configuration.durability = .relaxed
-        let quiet = Logger(label: "model-based") { _ in SwiftLogNoOpLogHandler() }
-        manager = try QueueManager(path: scratch.database, configuration: configuration, logger: quiet)
-        ledger = TransferLedger(core: manager.core)
-        raw = try RawReader(scratch.database)
+        model = ReferenceModel(backend: queue.backend)
+        self.scratch = scratch
+        self.queue = queue
     }
 
     func run() -> SequenceResult {
@@ -133,7 +146,7 @@ final class SequenceRunner {
                 return SequenceResult(
                     seed: seed, operations: index + 1,
                     failure: """
-                        model-based: seed \(seed), operation \(index): \(operation)
+                        model-based (\(queue.backend)): seed \(seed), operation \(index): \(operation)
                         \(problem)
                         Replay: BGCOPY_MODEL_SEED=\(seed) swift test --filter ModelBasedTests
                         Operations:

@@ -28,14 +28,18 @@ struct HookScript {
         path = scratch.path(name)
         runsDirectory = scratch.path("\(name).runs")
         try! FileManager.default.createDirectory(atPath: runsDirectory, withIntermediateDirectories: true)
-        var lines = [
-            "#!/bin/sh",
-            "runs='\(runsDirectory)'",
+        // The first run is marked before it records itself: a test that sees the record and stops
+        // the engine at once must find the mark there, or the run after it would sleep too.
+        var lines = ["#!/bin/sh", "runs='\(runsDirectory)'", "first=no"]
+        if sleepFirst != nil {
+            lines.append(#"if [ ! -e "$runs/.slept" ]; then : > "$runs/.slept"; first=yes; fi"#)
+        }
+        lines += [
             #"printf '%s\0' "$BGCOPY_EVENT_SEQUENCE" "$BGCOPY_EVENT" "$BGCOPY_GROUP_ID" "$BGCOPY_QUEUE" "$$" "$0" "$@" > "$runs/.$$.tmp""#,
             #"mv "$runs/.$$.tmp" "$runs/run-$$""#,
         ]
         if let sleepFirst {
-            lines.append(#"if [ ! -e "$runs/.slept" ]; then : > "$runs/.slept"; sleep \#(sleepFirst); fi"#)
+            lines.append(#"if [ "$first" = yes ]; then sleep \#(sleepFirst); fi"#)
         }
         if let sleepAlways { lines.append("sleep \(sleepAlways)") }
         lines.append("exit \(exitStatus)")

@@ -3,6 +3,15 @@ import Foundation
 
 /// The values the reference model keeps and returns.
 extension ReferenceModel {
+    /// The first eight hex digits of an ID, for messages.
+    static func short(_ id: UUID) -> String { String(id.uuidString.prefix(8)) }
+
+    /// The temp file of a file (DESIGN.md, Durability step 1): `<local dir>/.<name>.<file id>.bgcopy-part`.
+    static func tempPath(local: String, rowID: Int64) -> String {
+        let slash = local.lastIndex(of: "/")!
+        return "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(rowID).bgcopy-part"
+    }
+
     /// The error codes the model predicts; raw values are `QueueError.Code` descriptions.
     enum Failure: String, Sendable, Equatable {
         case notFound, alreadyExists, invalidState, invalidArgument, accessDenied, empty, storage

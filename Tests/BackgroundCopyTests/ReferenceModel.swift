@@ -22,7 +22,16 @@ import Foundation
 ///   never reused, even after a purge), so the model also predicts the IDs the engine sees;
 /// - a group's last error is reported only while the group is in error (GroupStatus, JobStatus),
 ///   and names the file that failed, never a later file that reuses its row ID after a purge.
+///
+/// On PostgreSQL the engine's steps follow its lease rules where they differ (README, "Many
+/// hosts"): a claim takes the next queued file whatever its group has in flight (per-group limits
+/// across hosts are not there yet), a suspend takes the group's transferring files back to
+/// `queued` with their leases, a step acts on a file whose token this host's ledger holds, in the
+/// state the step needs, whatever its group's state; the ledger forgets the token when such a step
+/// is refused (it takes that for a lost lease), and a release hands back a finalizing file too.
 struct ReferenceModel {
+    /// The backend whose engine rules apply.
+    let backend: Backend
     /// Every group ever created, in creation order, tombstones included.
     private(set) var groups: [Group] = []
     /// Every job not purged, in creation order (cancelled ones included).
@@ -31,16 +40,12 @@ struct ReferenceModel {
     private(set) var events: [Event] = []
     /// The largest file row ID ever committed: row IDs are AUTOINCREMENT, never reused.
     private var lastFileRowID: Int64 = 0
+    /// PostgreSQL: the files whose lease token this host's ledger holds.
+    private var held: Set<Int64> = []
 
     static let pendingStates: Set<FileState> = [.queued, .transferring, .finalizing, .error]
 
-    static func short(_ id: UUID) -> String { String(id.uuidString.prefix(8)) }
-
-    /// The temp file of a file (DESIGN.md, Durability step 1): `<local dir>/.<name>.<file id>.bgcopy-part`.
-    static func tempPath(local: String, rowID: Int64) -> String {
-        let slash = local.lastIndex(of: "/")!
-        return "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(rowID).bgcopy-part"
-    }
+    init(backend: Backend) { self.backend = backend }
 
     // MARK: Lookups
 
@@ -80,12 +85,18 @@ struct ReferenceModel {
         activeJobs(of: group).contains { $0.files.contains { Self.pendingStates.contains($0.state) } }
     }
 
-    /// Still claimed: `transferring` in a `transferring` group (TransferLedger.claimedGroup).
-    private func isClaimed(_ rowID: Int64) -> (job: Int, file: Int, group: Int)? {
+    /// Still claimed: `transferring` in a `transferring` group (TransferLedger.claimedGroup); on
+    /// PostgreSQL, held by this host's ledger and `transferring`, in any group (a held file in
+    /// another state is forgotten).
+    private mutating func isClaimed(_ rowID: Int64) -> (job: Int, file: Int, group: Int)? {
+        guard backend == .sqlite || held.contains(rowID) else { return nil }
         guard let (jobIndex, fileIndex) = locate(rowID), jobs[jobIndex].files[fileIndex].state == .transferring,
             let groupIndex = groups.firstIndex(where: { $0.id == jobs[jobIndex].group }),
-            groups[groupIndex].state == .transferring
-        else { return nil }
+            backend == .postgres || groups[groupIndex].state == .transferring
+        else {
+            held.remove(rowID)
+            return nil
+        }
         return (jobIndex, fileIndex, groupIndex)
     }
 
@@ -151,6 +162,13 @@ struct ReferenceModel {
         guard let index = liveGroupIndex(id) else { return .failed(.notFound) }
         guard groups[index].state == .queued || groups[index].state == .transferring else { return .ok }
         groups[index].state = .suspended
+        if backend == .postgres {
+            for jobIndex in jobs.indices where jobs[jobIndex].group == id && !jobs[jobIndex].cancelled {
+                for fileIndex in jobs[jobIndex].files.indices where jobs[jobIndex].files[fileIndex].state == .transferring {
+                    jobs[jobIndex].files[fileIndex].state = .queued
+                }
+            }
+        }
         record("modified", group: id)
         return .ok
     }
@@ -270,7 +288,7 @@ struct ReferenceModel {
             let inFlight = activeJobs(of: id).contains {
                 $0.files.contains { $0.state == .transferring || $0.state == .finalizing }
             }
-            guard !inFlight else { continue }
+            guard !inFlight || backend == .postgres else { continue }
             var first: (job: Int, file: Int)?
             search: for jobIndex in jobs.indices where jobs[jobIndex].group == id && !jobs[jobIndex].cancelled {
                 for fileIndex in jobs[jobIndex].files.indices where jobs[jobIndex].files[fileIndex].state == .queued {
@@ -282,6 +300,7 @@ struct ReferenceModel {
             var file = jobs[jobIndex].files[fileIndex]
             file.state = .transferring
             file.tempPath = file.tempPath ?? Self.tempPath(local: file.local, rowID: file.rowID)
+            if backend == .postgres { held.insert(file.rowID) }
             jobs[jobIndex].files[fileIndex] = file
             if groups[groupIndex].state == .queued { groups[groupIndex].state = .transferring }
             return .claim(
@@ -319,6 +338,11 @@ struct ReferenceModel {
     /// complete: `invalidState` unless finalizing; then the file is complete, and its job and
     /// group too when nothing of them is pending (the group whatever its state, auto-suspended).
     mutating func complete(_ rowID: Int64) -> Outcome {
+        if backend == .postgres {
+            guard held.contains(rowID) else { return .failed(.invalidState) }
+            // A transferring file keeps its lease (the step is refused as too early); any other is given up.
+            if file(rowID)?.state != .transferring { held.remove(rowID) }
+        }
         guard let (jobIndex, fileIndex) = locate(rowID), jobs[jobIndex].files[fileIndex].state == .finalizing else {
             return .failed(.invalidState)
         }
@@ -343,6 +367,7 @@ struct ReferenceModel {
 
     /// fail: `false` unless still claimed; the file in error, its group in error with the failure recorded.
     mutating func fail(_ rowID: Int64) -> Outcome {
+        defer { held.remove(rowID) }
         guard let (jobIndex, fileIndex, groupIndex) = isClaimed(rowID) else { return .flag(false) }
         jobs[jobIndex].files[fileIndex].state = .error
         groups[groupIndex].state = .error
@@ -353,12 +378,16 @@ struct ReferenceModel {
     }
 
     /// release: a transferring file goes back to queued, its bytes kept; anything else is untouched.
-    /// Every transferring group left with no file in flight waits as `queued` again.
+    /// Every transferring group left with no file in flight waits as `queued` again. On
+    /// PostgreSQL a finalizing file goes back too, and only the released file's group may wait.
     mutating func release(_ rowID: Int64) -> Outcome {
-        if let (jobIndex, fileIndex) = locate(rowID), jobs[jobIndex].files[fileIndex].state == .transferring {
+        let releasable: Set<FileState> = backend == .sqlite ? [.transferring] : held.remove(rowID) == nil ? [] : [.transferring, .finalizing]
+        var released: UUID?
+        if let (jobIndex, fileIndex) = locate(rowID), releasable.contains(jobs[jobIndex].files[fileIndex].state) {
             jobs[jobIndex].files[fileIndex].state = .queued
+            released = jobs[jobIndex].group
         }
-        for index in groups.indices where groups[index].state == .transferring {
+        for index in groups.indices where groups[index].state == .transferring && (backend == .sqlite || groups[index].id == released) {
             let inFlight = activeJobs(of: groups[index].id).contains {
                 $0.files.contains { $0.state == .transferring || $0.state == .finalizing }
             }

@@ -13,8 +13,9 @@ import PostgresNIO
 /// that wakes up after a takeover changes nothing. Local paths must therefore be on storage every
 /// engine host sees (a shared volume), under the same path.
 ///
-/// This is the PostgreSQL backend's first public surface: create, jobs and files, resume, suspend,
-/// cancel, status and the engine. Observers, enumeration and notify commands stay SQLite-only for now.
+/// The public surface so far: groups (create, look up, enumerate, properties, foreground, resume,
+/// suspend, cancel, progress, status), jobs (create, look up, enumerate, files, progress, status,
+/// cancel), purging tombstones and the engine. Observers and notify commands stay SQLite-only for now.
 ///
 /// ```swift
 /// let client = PostgresClient(configuration: …)          // postgres-nio; run it: `await client.run()`
@@ -83,6 +84,21 @@ public final class PostgresQueueManager: Sendable {
         return PostgresGroup(id: id, manager: self)
     }
 
+    /// Every live group, in creation order, as a snapshot taken now (QMGR: EnumGroups); cancelled
+    /// groups never appear. As on a SQLite queue, the array is the enumerator.
+    public func groups() async throws(QueueError) -> [PostgresGroup] {
+        try await operations.liveGroupIDs().map { PostgresGroup(id: $0, manager: self) }
+    }
+
+    /// Removes the job, file and event rows of groups and jobs cancelled before `date`. One small
+    /// row per group stays, so a cancelled group's ID is never reused; IDs of purged jobs become free.
+    ///
+    /// - Returns: How many tombstones (groups and jobs) were purged.
+    @discardableResult
+    public func purgeTombstones(olderThan date: Date) async throws(QueueError) -> Int {
+        try await operations.purgeTombstones(before: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
+
     /// Runs this host's transfer engine until the calling task is cancelled: claims files of
     /// resumed groups in the queue's order under leases, transfers them, and takes over the files
     /// of hosts whose leases lapsed. Any number of hosts may run it on the same queue.
@@ -97,59 +113,5 @@ public final class PostgresQueueManager: Sendable {
 
     @Sendable func now() -> Int64 {
         Int64((configuration.wallClock().timeIntervalSince1970 * 1000).rounded())
-    }
-}
-
-/// A group of a ``PostgresQueueManager`` (the counterpart of ``Group``): a value handle.
-public struct PostgresGroup: Sendable {
-    public let id: GroupID
-    let manager: PostgresQueueManager
-
-    /// Adds a job at the end of the group.
-    /// - Throws: `alreadyExists` if `id` is taken; `notFound` if the group was cancelled.
-    public func createJob(id jobID: JobID? = nil) async throws(QueueError) -> PostgresJob {
-        let jobID = jobID ?? JobID()
-        try await manager.operations.createJob(jobID, in: id, at: manager.now())
-        return PostgresJob(id: jobID, groupID: id, manager: manager)
-    }
-
-    /// Queues the group for transfer by any host's engine.
-    /// - Throws: `empty` if no file is left to transfer; `notFound`.
-    public func resume() async throws(QueueError) {
-        try await manager.operations.resume(id, at: manager.now())
-    }
-
-    /// Stops the group's transfers on every host (within a poll interval); committed bytes are kept.
-    /// - Throws: `notFound` if the group was cancelled.
-    public func suspend() async throws(QueueError) {
-        try await manager.operations.suspend(id, at: manager.now())
-    }
-
-    /// Cancels the group in one transaction: complete files are retained, the rest discarded, the
-    /// group becomes a tombstone; every host's transfers of it stop within a poll interval.
-    /// - Throws: `notFound` if the group was already cancelled.
-    public func cancel() async throws(QueueError) {
-        let outcome = try await manager.operations.cancel(id, at: manager.now())
-        TempFiles(fileSystem: manager.fileSystem, logger: manager.store.logger).apply(outcome.effects)
-    }
-
-    /// The group's state, flags, current job and last error.
-    public func status() async throws(QueueError) -> GroupStatus {
-        try await manager.operations.status(id)
-    }
-}
-
-/// A job of a ``PostgresGroup`` (the counterpart of ``Job``): a value handle.
-public struct PostgresJob: Sendable {
-    public let id: JobID
-    public let groupID: GroupID
-    let manager: PostgresQueueManager
-
-    /// Adds files at the end of the job, validated as ``Job/addFiles(_:)-4zhhy`` does, all or none.
-    /// - Throws: `invalidArgument` naming the file and value at fault (a local path another live
-    ///   file has included); `accessDenied`; `notFound` if the job or group was cancelled.
-    public func addFiles(_ files: [FileSpec]) async throws(QueueError) {
-        let digests = try manager.validator.validate(files)
-        try await manager.operations.addFiles(files, digests: digests, to: id, in: groupID, at: manager.now())
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The host's operations on a PostgreSQL queue (create, add files, resume, suspend, cancel,
-/// status): the counterparts of the SQLite `Connection` operations, each one transaction with its
-/// event row, the same errors naming the same values.
+/// The host's operations on a PostgreSQL queue (here create, add files, resume, suspend and
+/// status; the reads in `+Reads`, properties, foreground, cancels and purge in `+Control`): the
+/// counterparts of the SQLite `Connection` operations, each one transaction with its event row,
+/// the same errors naming the same values.
 ///
 /// Locking follows ``PostgresLeaseLedger``: files first, then their group. A suspend or cancel
 /// locks the group's files before it touches the group, so it waits for a claim that holds some
@@ -165,60 +166,6 @@ struct PostgresQueueOperations: Sendable {
         }
     }
 
-    /// The whole group cancel: complete and finalizing files `retained`, the rest `discarded`, every
-    /// lease released, jobs and group tombstoned, the `cancelled` event. Returns the temp-file
-    /// effects to apply after the commit.
-    func cancel(_ id: GroupID, at now: Int64) async throws(QueueError) -> Cancellation.Outcome {
-        try await store.transaction { db throws(QueueError) in
-            let group = try await liveGroup(db, id)
-            try await lockFiles(db, group: group.rowID)
-            var outcome = Cancellation.Outcome()
-            let temps = try await db.run(
-                """
-                SELECT id, state, temp_path, local_path FROM files
-                WHERE job_id IN (SELECT id FROM jobs WHERE group_id = \(group.rowID) AND state = 'active') AND temp_path IS NOT NULL
-                """, logger: logger)
-            for row in temps {
-                let (file, state, temp, local) = try row.values((Int64, String, String, String).self)
-                let action: FileEffect.Action = state == FileState.finalizing.rawValue ? .finishRename : .removeTemp
-                outcome.effects.append(FileEffect(fileRowID: file, action: action, tempPath: temp, localPath: local))
-            }
-            let settled = try await db.run(
-                """
-                UPDATE files SET state = CASE WHEN state IN ('complete', 'finalizing') THEN 'retained' ELSE 'discarded' END,
-                       lease_host = NULL, lease_expires_at = NULL, lease_token = NULL
-                WHERE job_id IN (SELECT id FROM jobs WHERE group_id = \(group.rowID) AND state = 'active')
-                  AND state NOT IN ('retained', 'discarded')
-                RETURNING state
-                """, logger: logger)
-            for row in settled {
-                if try row.value(String.self) == FileState.retained.rawValue { outcome.retained += 1 } else { outcome.discarded += 1 }
-            }
-            try await db.run(
-                """
-                UPDATE jobs SET state = 'cancelled', cancelled_at = \(now) WHERE group_id = \(group.rowID) AND state = 'active'
-                """, logger: logger)
-            try await db.run(
-                """
-                UPDATE groups SET state = 'cancelled', cancelled_at = \(now), modified_at = \(now) WHERE id = \(group.rowID)
-                """, logger: logger)
-            try await PostgresEventLog.record(
-                db, logger: logger, .cancelled, group: group.rowID, state: .cancelled,
-                detail: outcome.summary, at: now)
-            return outcome
-        }
-    }
-
-    /// Locks the group's in-flight and queued files in row-ID order (files before groups).
-    private func lockFiles(_ db: PostgresConnection, group: Int64) async throws(QueueError) {
-        try await db.run(
-            """
-            SELECT f.id FROM files f JOIN jobs j ON j.id = f.job_id
-            WHERE j.group_id = \(group) AND j.state = 'active' AND f.state IN ('queued', 'transferring', 'finalizing')
-            ORDER BY f.id FOR NO KEY UPDATE OF f
-            """, logger: logger)
-    }
-
     func status(_ id: GroupID) async throws(QueueError) -> GroupStatus {
         try await store.transaction { db throws(QueueError) in
             let group = try await liveGroup(db, id)
@@ -231,28 +178,10 @@ struct PostgresQueueOperations: Sendable {
                 """, logger: logger)
             var currentJob: Int?
             if let row = current.first { currentJob = Int(try row.value(Int64.self)) }
-            let errors = try await db.run(
-                """
-                SELECT g.error_count::bigint, g.last_error_code, g.last_error_message, g.last_error_system::bigint,
-                       g.last_error_http::bigint, g.last_error_retries::bigint, f.position::bigint
-                FROM groups g LEFT JOIN files f ON f.id = g.last_error_file_id WHERE g.id = \(group.rowID)
-                """, logger: logger)
-            var failure: TransferFailure?
-            var count = 0
-            if let row = errors.first {
-                let (errorCount, code, message, system, http, retries, position) =
-                    try row.values((Int64, String?, String?, Int64?, Int64?, Int64?, Int64?).self)
-                count = Int(errorCount)
-                if let code {
-                    let error = QueueError(
-                        QueueError.Code(code), message ?? "", httpStatus: http.map(Int.init),
-                        systemError: system.map { Int32(truncatingIfNeeded: $0) })
-                    failure = TransferFailure(error: error, fileIndex: position.map(Int.init), retries: Int(retries ?? 0))
-                }
-            }
+            let failure = try await lastError(db, group: group.rowID)
             return GroupStatus(
                 state: group.state, flags: StatusQuery.flags(group.state, group.priority), currentJobIndex: currentJob,
-                lastError: failure, errorCount: count)
+                lastError: failure.failure, errorCount: failure.count)
         }
     }
 }
