@@ -37,7 +37,7 @@ enum ZombieScenario {
             heir.signal(SIGSTOP)
             let before = try await fleet.rows(lost)
             zombie.signal(SIGCONT)
-            outcome.zombieLostItsLeases = try await eventuallyAsync(timeout: .seconds(8)) {
+            outcome.zombieLostItsLeases = await eventuallyAsync(timeout: .seconds(8)) {
                 lost.allSatisfy { zombie.errors.contains("lease lost") && zombie.errors.contains("file=\($0)") }
             }
             // Past the zombie's next checkpoint (every second) too: the rows must not have moved.
