@@ -5,7 +5,7 @@ import Foundation
 /// `bgcopy`: the operator's command line for a BackgroundCopy queue (bitsadmin's counterpart).
 ///
 /// Exit codes: 0 success, 1 the operation failed, 2 usage error (bad option or value, ambiguous
-/// GROUP), 3 not found, 130 interrupted by Ctrl-C (143 by SIGTERM). See README, "Command line".
+/// GROUP), 3 not found, 130 interrupted by Ctrl-C (143 by SIGTERM). See "The bgcopy command line" (Documentation.docc/CommandLineTool.md).
 @main
 struct BGCopy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import BackgroundCopy
 import Foundation
 
-/// The documented `--json` shapes (README, "Command line"). Keys appear in this order, always;
+/// The documented `--json` shapes ("The bgcopy command line", Documentation.docc/CommandLineTool.md). Keys appear in this order, always;
 /// an unknown value is `null`. New keys may be added at the end of an object, none removed.
 enum JSONModels {
     /// A group in `list --json` (an array of these) and the head of `info --json`.

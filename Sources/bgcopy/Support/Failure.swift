@@ -2,7 +2,7 @@ import ArgumentParser
 import BackgroundCopy
 import Foundation
 
-/// The exit statuses `bgcopy` documents (README, "Command line").
+/// The exit statuses `bgcopy` documents ("The bgcopy command line", Documentation.docc/CommandLineTool.md).
 enum ExitStatus: Int32, Sendable {
     /// The command did what it was asked.
     case success = 0
