@@ -52,6 +52,15 @@ enum StatusQuery {
         let total = counts.int(0)
         let errors = counts.int(1)
         let current = counts.optionalInt64(2).map(Int.init)
+        let flags = jobFlags(files: total, errors: errors, current: current, priority: group.priority)
+        let failure = try lastError(db, group.rowID)
+        let mine = failure.flatMap { $0.jobRowID == jobRowID ? $0.failure : nil }
+        return JobStatus(flags: flags, currentFileIndex: current, lastError: mine)
+    }
+
+    /// A job's flags from its file count, its failed files, its first file still to transfer
+    /// (`nil` if none) and its group's priority: the one rule both backends apply.
+    static func jobFlags(files total: Int, errors: Int, current: Int?, priority: Priority) -> StatusFlags {
         var flags: StatusFlags = []
         if total > 0 && current == nil {
             flags.formUnion([.jobComplete, .fileComplete])
@@ -60,10 +69,8 @@ enum StatusQuery {
             if current != nil { flags.insert(.fileIncomplete) }
         }
         if errors > 0 { flags.insert(.jobError) }
-        if group.priority == .foreground { flags.insert(.jobForeground) }
-        let failure = try lastError(db, group.rowID)
-        let mine = failure.flatMap { $0.jobRowID == jobRowID ? $0.failure : nil }
-        return JobStatus(flags: flags, currentFileIndex: current, lastError: mine)
+        if priority == .foreground { flags.insert(.jobForeground) }
+        return flags
     }
 
     private static func lastError(_ db: Connection, _ groupRowID: Int64) throws(QueueError)

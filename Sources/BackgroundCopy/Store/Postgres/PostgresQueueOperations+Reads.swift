@@ -150,15 +150,8 @@ extension PostgresQueueOperations {
                 FROM files WHERE job_id = \(job)
                 """, logger: logger)
             let (total, errors, current) = try rows.first?.values((Int64, Int64, Int64?).self) ?? (Int64(0), Int64(0), Int64?.none)
-            var flags: StatusFlags = []
-            if total > 0 && current == nil {
-                flags.formUnion([.jobComplete, .fileComplete])
-            } else {
-                flags.insert(.jobIncomplete)
-                if current != nil { flags.insert(.fileIncomplete) }
-            }
-            if errors > 0 { flags.insert(.jobError) }
-            if group.priority == .foreground { flags.insert(.jobForeground) }
+            let flags = StatusQuery.jobFlags(
+                files: Int(total), errors: Int(errors), current: current.map(Int.init), priority: group.priority)
             let failure = try await lastError(db, group: group.rowID)
             return JobStatus(
                 flags: flags, currentFileIndex: current.map(Int.init), lastError: failure.job == job ? failure.failure : nil)
