@@ -113,7 +113,8 @@ struct TransferWorker: Sendable {
     /// Every byte is in: make it durable, check it, and move it into place.
     private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenFile) async throws(QueueError) {
         let (held, total, _) = sink.position
-        try fileSystem.fsync(file)
+        let fileSystem = fileSystem
+        try await FileThreads.run { () throws(QueueError) in try fileSystem.fsync(file) }
         if let total, held != total {
             throw QueueError(.transfer, "\(claim.remote) ended at \(held) of \(total) bytes", value: claim.remote, isTransient: true)
         }

@@ -164,7 +164,10 @@ public final class TransferSink: Sendable {
     /// restarts from zero each time does not hold off the no-progress timeout or the backoff. A
     /// database that is busy or full is waited out (``StoragePatience``).
     func commit(bytes: UInt64?, sync: Bool) async throws(QueueError) {
-        if sync && !Mutant.skipCheckpointFsync.isActive { try context.fileSystem.fsync(file) }
+        if sync && !Mutant.skipCheckpointFsync.isActive {
+            let (fileSystem, file) = (context.fileSystem, file)
+            try await FileThreads.run { () throws(QueueError) in try fileSystem.fsync(file) }
+        }
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         let above = max(claim.bytesDone, context.restartMarks.mark(claim.fileRowID) ?? 0)
         let checkpointed = try await context.patiently("checkpoint") { () async throws(QueueError) -> Bool in

@@ -1,0 +1,31 @@
+import NIOPosix
+
+/// The threads on which the engine's blocking file-system calls run (creating and opening temp
+/// files, fsync, rename, directory fsync), so none of them blocks the cooperative thread pool
+/// (DESIGN.md, Architecture) and many files' fsyncs can wait on the disk at once.
+///
+/// One pool serves the process, as NIO's own singletons do: it starts on first use and its
+/// threads sleep while nothing is submitted. Every submitted call runs, even if the calling task
+/// is cancelled meanwhile: a call that opens or renames must not be skipped half-way through a
+/// durable step, and a descriptor must never be left unclosed.
+enum FileThreads {
+    /// How many calls may block at once. An fsync mostly waits for the disk; more threads than
+    /// cores let the file system's journal commit several of them together.
+    static let count = 16
+
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: count)
+        pool.start()
+        return pool
+    }()
+
+    /// Runs `body` on a file thread and suspends until it returns.
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(QueueError) -> T) async throws(QueueError) -> T {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, QueueError>, Never>) in
+            pool.submit { _ in
+                continuation.resume(returning: Result { () throws(QueueError) -> T in try body() })
+            }
+        }
+        return try result.get()
+    }
+}
