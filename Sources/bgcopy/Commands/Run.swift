@@ -23,10 +23,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Limit background groups to this many bytes per second (512K, 10M); foreground groups are never limited.", valueName: "rate"))
     var limit: ByteCountArgument?
 
-    @Option(name: .customLong("max-concurrent"), help: "The most files transferred at once (default 4).")
+    @Option(name: .customLong("max-concurrent"), help: "The most files transferred at once (default 16).")
     var maxConcurrent: Int?
 
-    @Option(name: .customLong("files-per-group"), help: "The most files of one group transferred at once; they still start in order (default 1).")
+    @Option(name: .customLong("files-per-group"), help: "The most files of one group transferred at once; they still start in order (default 8).")
     var filesPerGroup: Int?
 
     @Flag(help: "Print log lines even on a terminal.")
