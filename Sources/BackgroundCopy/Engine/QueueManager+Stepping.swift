@@ -9,4 +9,37 @@ extension QueueManager {
         await TransferWorker(context: context, claim: claim, throttle: nil).run()
         return true
     }
+
+    /// Keeps files in flight the way the engine's scheduler does — up to
+    /// ``Configuration/maxFilesPerGroup`` of a group and ``Configuration/maxConcurrentTransfers`` in
+    /// all, each claimed in the engine's order as a place frees — until nothing can be claimed,
+    /// at most `limit` files in all. Every worker runs on a child task of the calling one and
+    /// shares one context; none waits out a database failure (each step is tried once), so the
+    /// crash harness's runs end however the disk fails. Returns how many files were started.
+    /// - Throws: the first claim that failed, once every file started has ended.
+    package func transferFiles(limit: Int, transports: [String: any Transport]) async throws(QueueError) -> Int {
+        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports)
+        let (perGroup, inAll) = (max(1, core.configuration.maxFilesPerGroup), max(1, core.configuration.maxConcurrentTransfers))
+        var failure: QueueError?
+        let started = await withTaskGroup(of: Void.self, returning: Int.self) { workers in
+            var started = 0, running = 0
+            while true {
+                claiming: while running < inAll, started < limit, failure == nil {
+                    do throws(QueueError) {
+                        let next = try await context.ledger.claimNextFile(filesPerGroup: perGroup, foregroundOnly: false, alsoGroup: nil)
+                        guard let claim = next else { break claiming }
+                        workers.addTask { await TransferWorker(context: context, claim: claim, throttle: nil).run() }
+                        started += 1
+                        running += 1
+                    } catch {
+                        failure = error
+                    }
+                }
+                guard running > 0, await workers.next() != nil else { return started }
+                running -= 1
+            }
+        }
+        if let failure { throw failure }
+        return started
+    }
 }
