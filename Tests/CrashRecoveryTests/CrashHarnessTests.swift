@@ -5,17 +5,19 @@ import Testing
 import TestScheduling
 
 /// The crash harness as CI runs it: every canonical workload crashed by power loss at every
-/// durability point under several seeds (and one whose callers race, whose batches vary from run
-/// to run, at every point each seed's run reaches), killed with SIGKILL inside its mutating calls (HTTP
-/// downloads among them) and at random moments, and faulted at every N-th I/O call; after each
+/// durability point under several seeds (and two that race — four callers at once, and one group
+/// of many files in flight — whose batches vary from run to run, at every point each seed's run
+/// reaches), killed with SIGKILL inside its mutating calls (HTTP downloads among them) and at
+/// random moments, and faulted at every N-th I/O call; after each
 /// trial the queue is reopened with the real VFS and file system and checked against what was
 /// acknowledged (I0–I13). Alongside, the live-fault tier injects faults that clear into a running
 /// engine, which must finish every group. The library's seeded bugs must each be caught.
 ///
 /// Replay a failing trial with the command printed beside it; run a longer soak with
 /// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point; a racing workload gets its share of them,
-/// ``Workload/seeds(outOf:)``: an eighth for `concurrent`; 240 by default, which with the fault loops and kills makes over 80,000 trials a run:
-/// 256 before the racing workload came, whose trials the 16 seeds fewer pay for).
+/// ``Workload/seeds(outOf:)``: an eighth for `concurrent`, a thirtieth for `batch`; 240 by default,
+/// which with the fault loops and kills makes over 85,000 trials a run; 256 before the racing
+/// workloads came, the 16 fewer paying for `concurrent`'s trials).
 @Suite("Crash harness: power loss, kills and faults", .serialized, .alone)
 struct CrashHarnessTests {
     static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 240
