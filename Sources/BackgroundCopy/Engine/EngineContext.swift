@@ -17,6 +17,10 @@ struct EngineContext: Sendable {
     var observability: EngineObservability?
     /// How far files whose source restarted from zero had come (what refetched bytes must pass).
     let restartMarks = RestartMarks()
+    /// The destination directories of the files in flight, opened once and fsynced together.
+    let directories: OpenDirectories
+    /// Where verified files are finalized, renamed and completed together.
+    let finishing = FinishingLine()
 
     init(
         settings: QueueManager.Configuration, fileSystem: any FileSystem, logger: Logger, ledger: any EngineLedger,
@@ -24,6 +28,7 @@ struct EngineContext: Sendable {
     ) {
         self.settings = settings
         self.fileSystem = fileSystem
+        self.directories = OpenDirectories(fileSystem: fileSystem)
         self.logger = logger
         self.ledger = ledger
         self.transports = transports

@@ -19,6 +19,13 @@ package protocol EngineLedger: Sendable {
     /// Commits a renamed file as complete, with its events.
     /// - Throws: `invalidState` when the file is not finalizing (it was cancelled meanwhile).
     func complete(_ fileRowID: Int64) async throws(QueueError)
+    /// ``beginFinalizing(_:bytesTotal:)`` for several files, in one transaction where the backend
+    /// can: whether each file was still claimed, in order.
+    func beginFinalizing(_ files: [(fileRowID: Int64, bytesTotal: UInt64)]) async throws(QueueError) -> [Bool]
+    /// ``complete(_:)`` for several files, in one transaction where the backend can: for each file
+    /// in order, `nil` or the `invalidState` error that refused it alone.
+    /// - Throws: any other error, which fails every file of the call.
+    func complete(_ fileRowIDs: [Int64]) async throws(QueueError) -> [QueueError?]
     /// Fails the file for good (its group goes to `error`); `false` if no longer claimed.
     func fail(_ fileRowID: Int64, error: QueueError, retries: Int) async throws(QueueError) -> Bool
     /// Queues the file again, its retry count one higher, for a retry `wait(retries)` from now,
@@ -48,6 +55,27 @@ package protocol EngineLedger: Sendable {
 }
 
 extension EngineLedger {
+    /// One file after the other, each in its own transaction.
+    package func beginFinalizing(_ files: [(fileRowID: Int64, bytesTotal: UInt64)]) async throws(QueueError) -> [Bool] {
+        var begun: [Bool] = []
+        for file in files { begun.append(try await beginFinalizing(file.fileRowID, bytesTotal: file.bytesTotal)) }
+        return begun
+    }
+
+    /// One file after the other, each in its own transaction.
+    package func complete(_ fileRowIDs: [Int64]) async throws(QueueError) -> [QueueError?] {
+        var refusals: [QueueError?] = []
+        for file in fileRowIDs {
+            do throws(QueueError) {
+                try await complete(file)
+                refusals.append(nil)
+            } catch let error where error.code == .invalidState {
+                refusals.append(error)
+            }
+        }
+        return refusals
+    }
+
     /// The next file in the engine's order, one per group at a time.
     func claimNextFile() async throws(QueueError) -> Claim? {
         try await claimNextFile(filesPerGroup: 1, foregroundOnly: false, alsoGroup: nil)

@@ -24,14 +24,15 @@ struct TransferEngine: Sendable {
         let clients = HTTPClients(core.configuration)
         let transports = Self.transports(core.configuration, fileSystem: core.fileSystem, clients: clients)
         let observability = EngineObservability(core.configuration)
+        let ledger = TransferLedger(core: core)
         let context = EngineContext(
-            core: core, ledger: TransferLedger(core: core), transports: transports,
+            core: core, ledger: ledger, transports: transports,
             engineStop: EngineStop(), observability: observability)
         let census = observability?.metrics.map { GroupCensus.start($0, ledger: context.ledger) }
         core.logger.debug("transfer engine started", metadata: ["queue": "\(core.store.path)"])
         let notifyCommands = NotifyCommandRunner(core: core).start()
         do throws(QueueError) {
-            try await loop(context)
+            try await loop(context, ledger: ledger)
         } catch {
             await census?.stop()
             await notifyCommands.stop()
@@ -46,7 +47,7 @@ struct TransferEngine: Sendable {
         core.logger.debug("transfer engine stopped", metadata: ["queue": "\(core.store.path)"])
     }
 
-    private func loop(_ context: EngineContext) async throws(QueueError) {
+    private func loop(_ context: EngineContext, ledger: TransferLedger) async throws(QueueError) {
         let (signals, continuation) = AsyncStream<Signal>.makeStream()
         let throttle = core.configuration.backgroundBytesPerSecond.map { Throttle(bytesPerSecond: $0) }
         // A tick at every poll interval finds other processes' changes; this process's commits (a
@@ -65,15 +66,17 @@ struct TransferEngine: Sendable {
         var failure: QueueError?
         // After a database failure that passes (busy, full), the next look waits for this instant.
         var backoff: (until: ContinuousClock.Instant, failures: Int)?
+        // Free slots are filled by one claim of several files: one transaction, not one per file.
+        // Slots are refilled once a quarter of them are free (or none runs), so files that finish
+        // together (``FinishingLine``) are replaced together.
         func fill() async throws(QueueError) {
-            while running.count < core.configuration.maxConcurrentTransfers {
-                let backgroundBusy = running.values.contains { $0.claim.priority != .foreground }
-                let background = Set(running.values.lazy.filter { $0.claim.priority != .foreground }.map(\.claim.groupRowID))
-                guard
-                    let claim = try await context.ledger.claimNextFile(
-                        filesPerGroup: max(1, core.configuration.maxFilesPerGroup), foregroundOnly: backgroundBusy,
-                        alsoGroup: background.first)
-                else { return }
+            let limit = core.configuration.maxConcurrentTransfers
+            let free = limit - running.count
+            guard free > 0, free * 4 >= limit || running.isEmpty else { return }
+            let background = running.values.first { $0.claim.priority != .foreground }?.claim.groupRowID
+            let claims = try await ledger.claimFiles(
+                limit: free, filesPerGroup: max(1, core.configuration.maxFilesPerGroup), runningBackground: background)
+            for claim in claims {
                 let worker = TransferWorker(context: context, claim: claim, throttle: throttle)
                 let task = Task {
                     await worker.run()

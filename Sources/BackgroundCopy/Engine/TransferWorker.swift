@@ -30,11 +30,11 @@ struct TransferWorker: Sendable {
         let observation = await context.observability?.start(claim, ledger: context.ledger)
         var outcome = TransferOutcome.completed
         var file: OpenFile?
-        var directory: OpenFile?
+        var directory: OpenDirectory?
         var sink: TransferSink?
         var failure: QueueError?
         do throws(QueueError) {
-            let folder = try fileSystem.openDirectory(claim.local.parentDirectory)
+            let folder = try await context.directories.acquire(claim.local.parentDirectory)
             directory = folder
             let (opened, offset) = try await openTemp(in: folder)
             file = opened
@@ -69,17 +69,24 @@ struct TransferWorker: Sendable {
             }
         }
         if let file { fileSystem.close(file) }
-        if let directory { fileSystem.close(directory) }
+        if let directory { context.directories.release(directory) }
         observation?.finish(outcome, error: failure, bytes: sink?.position.offset ?? claim.bytesDone, received: sink?.received ?? 0)
     }
 
     /// Opens the temp file: an existing one is cut back to the committed bytes (anything after
     /// them was never acknowledged); a missing one is created, and committed bytes start over.
     /// A step that fails after the open closes the file: the caller gets no descriptor to close.
-    private func openTemp(in directory: OpenFile) async throws(QueueError) -> (OpenFile, UInt64) {
-        let name = claim.tempPath.lastComponent
-        if let metadata = try fileSystem.metadata(of: claim.tempPath) {
-            let file = try fileSystem.open(name, in: directory, exclusive: false)
+    private func openTemp(in directory: OpenDirectory) async throws(QueueError) -> (OpenFile, UInt64) {
+        let (fileSystem, name, folder) = (fileSystem, claim.tempPath.lastComponent, directory.file)
+        // Committed progress without its temp file is reset before a new temp file exists.
+        let createAtOnce = claim.bytesDone == 0
+        let (existing, opened) = try await FileThreads.run { () throws(QueueError) -> (FileMetadata?, OpenFile?) in
+            if let metadata = try fileSystem.metadata(of: claim.tempPath) {
+                return (metadata, try fileSystem.open(name, in: folder, exclusive: false))
+            }
+            return (nil, createAtOnce ? try fileSystem.open(name, in: folder, exclusive: true) : nil)
+        }
+        if let metadata = existing, let file = opened {
             return try await closing(file) { () async throws(QueueError) -> UInt64 in
                 guard metadata.size >= claim.bytesDone else {
                     try await discardProgress()
@@ -91,10 +98,15 @@ struct TransferWorker: Sendable {
                 return claim.bytesDone
             }
         }
-        if claim.bytesDone > 0 { try await discardProgress() }
-        let file = try fileSystem.open(name, in: directory, exclusive: true)
-        return try await closing(file) { () async throws(QueueError) -> UInt64 in
-            try fileSystem.fsyncDirectory(directory)
+        let created: OpenFile
+        if let opened {
+            created = opened
+        } else {
+            try await discardProgress()
+            created = try await FileThreads.run { () throws(QueueError) in try fileSystem.open(name, in: folder, exclusive: true) }
+        }
+        return try await closing(created) { () async throws(QueueError) -> UInt64 in
+            try await directory.sync()
             return 0
         }
     }
@@ -111,10 +123,14 @@ struct TransferWorker: Sendable {
     }
 
     /// Every byte is in: make it durable, check it, and move it into place.
-    private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenFile) async throws(QueueError) {
+    private func finish(_ sink: TransferSink, file: OpenFile, directory: OpenDirectory) async throws(QueueError) {
         let (held, total, _) = sink.position
         let fileSystem = fileSystem
-        try await FileThreads.run { () throws(QueueError) in try fileSystem.fsync(file) }
+        // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
+        try await FileThreads.run { () throws(QueueError) in
+            try fileSystem.fsync(file)
+            try fileSystem.setMode(file, FileMode.newFile)
+        }
         if let total, held != total {
             throw QueueError(.transfer, "\(claim.remote) ended at \(held) of \(total) bytes", value: claim.remote, isTransient: true)
         }
@@ -126,27 +142,7 @@ struct TransferWorker: Sendable {
                     value: claim.remote)
             }
         }
-        // Temp files stay 0600 while they fill; the final file gets the mode a new file would get.
-        try fileSystem.setMode(file, FileMode.newFile)
-        let finalizing = try await context.patiently("finalize") { () async throws(QueueError) -> Bool in
-            try await context.ledger.beginFinalizing(claim.fileRowID, bytesTotal: held)
-        }
-        guard finalizing else { throw TransferSink.stopped }
-        if Mutant.completeBeforeRename.isActive { try await context.ledger.complete(claim.fileRowID) }
-        do throws(QueueError) {
-            try fileSystem.rename(claim.tempPath.lastComponent, to: claim.local.lastComponent, in: directory)
-        } catch {
-            // A cancel committed meanwhile may have finished the rename itself.
-            guard error.systemError == ENOENT, try fileSystem.kind(of: claim.local) == .regular else { throw error }
-        }
-        if !Mutant.skipRenameDirectoryFsync.isActive { try fileSystem.fsyncDirectory(directory) }
-        if Mutant.completeBeforeRename.isActive { return }
-        // Renamed: from here on only `complete` may follow, however long the database needs.
-        do throws(QueueError) {
-            try await context.patiently("complete") { () async throws(QueueError) in try await context.ledger.complete(claim.fileRowID) }
-        } catch let error where error.code == .invalidState {
-            return  // cancelled while finalizing: the file is retained where it now is
-        }
+        try await context.finishing.finish(FinishingLine.Item(claim: claim, directory: directory, bytes: held), context: context)
         context.logger.debug("file complete", metadata: ["file": "\(claim.local)", "bytes": "\(held)"])
     }
 

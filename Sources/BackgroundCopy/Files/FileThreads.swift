@@ -28,4 +28,16 @@ enum FileThreads {
         }
         return try result.get()
     }
+
+    /// Runs `body`, which cannot fail, on a file thread and suspends until it returns.
+    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            pool.submit { _ in continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Runs `body` on a file thread; returns at once.
+    static func submit(_ body: @escaping @Sendable () -> Void) {
+        pool.submit { _ in body() }
+    }
 }

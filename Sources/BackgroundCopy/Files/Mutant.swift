@@ -7,6 +7,9 @@ package enum Mutant: String, CaseIterable, Sendable {
     case skipCheckpointFsync = "skip-checkpoint-fsync"
     /// The rename of a complete file into place is not followed by a directory fsync.
     case skipRenameDirectoryFsync = "skip-rename-directory-fsync"
+    /// A rename's directory fsync is taken as done when an earlier fsync of the same directory
+    /// has finished: `complete` is committed before any directory fsync covers the rename.
+    case sharedDirsyncSkipped = "shared-dirsync-skipped"
     /// `complete` is committed before the temp file is renamed into place.
     case completeBeforeRename = "complete-before-rename"
     /// A cancel unlinks the temp files before its transaction commits.

@@ -32,85 +32,6 @@ package struct TransferLedger: Sendable {
         return "\(local[..<slash])/.\(local[local.index(after: slash)...]).\(fileRowID)\(Validator.tempSuffix)"
     }
 
-    /// Claims the next file to transfer: groups by priority then age; within a group, the first
-    /// queued file of its jobs and files in order, provided fewer than `filesPerGroup` of the
-    /// group's files are already in flight; with `foregroundOnly`, only foreground groups and
-    /// `alsoGroup` (the background group already running, which may start more of its files). Groups waiting for a retry are skipped; resumed
-    /// groups with nothing left to do are completed on the way. Marks it `transferring` (and its group) and records its
-    /// temp path before the temp file exists, so recovery always knows which temp files are ours.
-    ///
-    /// Cost does not grow with the queue: `groups_runnable` hands out groups in claim order (no sort
-    /// of every runnable group), and the redundant `f.state IN` term lets the first queued file come
-    /// from `files_pending` instead of a walk past the job's finished files.
-    package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) throws(QueueError) -> Claim? {
-        try core.store.write(quiet: true, claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
-    }
-
-    /// The `async` form of ``claimNextFile(filesPerGroup:foregroundOnly:alsoGroup:)``: suspends while the store works.
-    package func claimNextFile(filesPerGroup: Int = 1, foregroundOnly: Bool = false, alsoGroup: Int64? = nil) async throws(QueueError) -> Claim? {
-        try await core.store.write(quiet: true, claimNextFileStep(filesPerGroup: filesPerGroup, foregroundOnly: foregroundOnly, alsoGroup: alsoGroup))
-    }
-
-    private func claimNextFileStep(filesPerGroup: Int, foregroundOnly: Bool, alsoGroup: Int64?) -> @Sendable (Connection) throws(QueueError) -> Claim? {
-        let now = core.now()
-        return { db throws(QueueError) in
-            let candidates = try db.statement(
-                """
-                SELECT g.id, g.uuid,
-                       (SELECT count(*) FROM jobs j JOIN files f ON f.job_id = j.id
-                        WHERE j.group_id = g.id AND j.state = 'active' AND f.state IN ('transferring', 'finalizing')),
-                       (SELECT f.id FROM jobs j JOIN files f ON f.job_id = j.id
-                        WHERE j.group_id = g.id AND j.state = 'active' AND f.state = 'queued'
-                          AND f.state IN ('queued', 'transferring', 'finalizing', 'error')
-                        ORDER BY j.id, f.position LIMIT 1)
-                FROM groups g INDEXED BY groups_runnable
-                WHERE g.state IN ('queued', 'transferring') AND (g.retry_at IS NULL OR g.retry_at <= ?1)
-                  AND (g.priority = 0 OR NOT ?2 OR g.id = ?3)
-                ORDER BY g.priority, g.id
-                """
-            ).bind(.integer(now), .integer(foregroundOnly ? 1 : 0), .optional(alsoGroup))
-            var choice: (group: Int64, uuid: UUID?, file: Int64)?
-            var idle: [Int64] = []
-            while try candidates.step() {
-                let inFlight = candidates.int(2)
-                guard let file = candidates.optionalInt64(3) else {
-                    if inFlight == 0 { idle.append(candidates.int64(0)) }
-                    continue
-                }
-                guard inFlight < filesPerGroup else { continue }
-                choice = (candidates.int64(0), candidates.uuid(1), file)
-                break
-            }
-            for group in idle { try GroupSettlement.complete(db, group, at: now) }
-            guard let choice, let uuid = choice.uuid else { return nil }
-            let local = try db.statement("SELECT local_path FROM files WHERE id = ?").bind(.integer(choice.file))
-            _ = try local.step()
-            let temp = TransferLedger.tempPath(local: local.text(0), fileRowID: choice.file)
-            let row = try db.statement(
-                """
-                UPDATE files SET state = 'transferring', temp_path = coalesce(temp_path, ?) WHERE id = ?
-                RETURNING remote_url, local_path, temp_path, bytes_done, bytes_total, validator, sha256, retries
-                """
-            ).bind(.text(temp), .integer(choice.file))
-            _ = try row.step()
-            let group = try db.statement("SELECT priority, http_headers FROM groups WHERE id = ?").bind(.integer(choice.group))
-            _ = try group.step()
-            let claim = Claim(
-                fileRowID: choice.file, groupRowID: choice.group, groupID: GroupID(uuid),
-                priority: Priority(rawValue: group.int(0)) ?? .normal, headers: HeaderCoding.decode(group.text(1)),
-                retries: row.int(7), remote: row.text(0), local: row.text(1),
-                tempPath: row.text(2), bytesDone: UInt64(row.int64(3)), bytesTotal: row.optionalInt64(4).map(UInt64.init),
-                validator: row.optionalText(5), sha256: row.optionalBlob(6))
-            row.reset()
-            try db.statement(
-                """
-                UPDATE groups SET state = 'transferring', modified_at = ?1, progress_at = coalesce(progress_at, ?1) WHERE id = ?2
-                """
-            ).bind(.integer(now), .integer(choice.group)).run()
-            return claim
-        }
-    }
-
     /// Commits durable progress (after the temp file was fsynced). Returns `false` if the file is
     /// no longer claimed (its group was suspended or cancelled): the transfer must stop. Only bytes
     /// beyond both the committed count and `progressAbove` (what the file held before a restart
@@ -177,6 +98,16 @@ package struct TransferLedger: Sendable {
         try await core.store.write(quiet: true, beginFinalizingStep(fileRowID, bytesTotal: bytesTotal))
     }
 
+    /// The batch form of ``beginFinalizing(_:bytesTotal:)``: one transaction for every file.
+    package func beginFinalizing(_ files: [(fileRowID: Int64, bytesTotal: UInt64)]) async throws(QueueError) -> [Bool] {
+        let steps = files.map { beginFinalizingStep($0.fileRowID, bytesTotal: $0.bytesTotal) }
+        return try await core.store.write(quiet: true) { db throws(QueueError) -> [Bool] in
+            var begun: [Bool] = []
+            for step in steps { begun.append(try step(db)) }
+            return begun
+        }
+    }
+
     private func beginFinalizingStep(_ fileRowID: Int64, bytesTotal: UInt64) -> @Sendable (Connection) throws(QueueError) -> Bool {
         return { db throws(QueueError) in
             guard try claimedGroup(db, fileRowID) != nil else { return false }
@@ -196,6 +127,24 @@ package struct TransferLedger: Sendable {
     /// The `async` form of ``complete(_:)``: suspends while the store works.
     package func complete(_ fileRowID: Int64) async throws(QueueError) {
         try await core.store.write(quiet: true, completeStep(fileRowID))
+    }
+
+    /// The batch form of ``complete(_:)``: one transaction for every file. A file that is not
+    /// finalizing any more (cancelled meanwhile) is refused alone: its step changes nothing.
+    package func complete(_ fileRowIDs: [Int64]) async throws(QueueError) -> [QueueError?] {
+        let steps = fileRowIDs.map(completeStep)
+        return try await core.store.write(quiet: true) { db throws(QueueError) -> [QueueError?] in
+            var refusals: [QueueError?] = []
+            for step in steps {
+                do throws(QueueError) {
+                    try step(db)
+                    refusals.append(nil)
+                } catch let error where error.code == .invalidState {
+                    refusals.append(error)
+                }
+            }
+            return refusals
+        }
     }
 
     private func completeStep(_ fileRowID: Int64) -> @Sendable (Connection) throws(QueueError) -> Void {
