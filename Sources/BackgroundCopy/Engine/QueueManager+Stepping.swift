@@ -12,31 +12,39 @@ extension QueueManager {
 
     /// Keeps files in flight the way the engine's scheduler does — up to
     /// ``Configuration/maxFilesPerGroup`` of a group and ``Configuration/maxConcurrentTransfers`` in
-    /// all, each claimed in the engine's order as a place frees — until nothing can be claimed,
-    /// at most `limit` files in all. Every worker runs on a child task of the calling one and
-    /// shares one context; none waits out a database failure (each step is tried once), so the
-    /// crash harness's runs end however the disk fails. Returns how many files were started.
+    /// all, the free places filled by one claim of several files in the engine's order — until
+    /// nothing can be claimed, at most `limit` files in all. Every worker runs on a child task of
+    /// the calling one and shares one context (its open directories and their shared fsyncs, its
+    /// finishing line); none waits out a database failure (each step is tried once), so the crash
+    /// harness's runs end however the disk fails. Returns how many files were started.
     /// - Throws: the first claim that failed, once every file started has ended.
     package func transferFiles(limit: Int, transports: [String: any Transport]) async throws(QueueError) -> Int {
-        let context = EngineContext(core: core, ledger: TransferLedger(core: core), transports: transports)
+        let ledger = TransferLedger(core: core)
+        let context = EngineContext(core: core, ledger: ledger, transports: transports)
         let (perGroup, inAll) = (max(1, core.configuration.maxFilesPerGroup), max(1, core.configuration.maxConcurrentTransfers))
         var failure: QueueError?
-        let started = await withTaskGroup(of: Void.self, returning: Int.self) { workers in
-            var started = 0, running = 0
+        let started = await withTaskGroup(of: Claim.self, returning: Int.self) { workers in
+            var started = 0
+            var running: [Int64: Claim] = [:]
             while true {
-                claiming: while running < inAll, started < limit, failure == nil {
+                let free = min(inAll - running.count, limit - started)
+                if free > 0, failure == nil {
                     do throws(QueueError) {
-                        let next = try await context.ledger.claimNextFile(filesPerGroup: perGroup, foregroundOnly: false, alsoGroup: nil)
-                        guard let claim = next else { break claiming }
-                        workers.addTask { await TransferWorker(context: context, claim: claim, throttle: nil).run() }
-                        started += 1
-                        running += 1
+                        let background = running.values.first { $0.priority != .foreground }?.groupRowID
+                        for claim in try await ledger.claimFiles(limit: free, filesPerGroup: perGroup, runningBackground: background) {
+                            workers.addTask {
+                                await TransferWorker(context: context, claim: claim, throttle: nil).run()
+                                return claim
+                            }
+                            running[claim.fileRowID] = claim
+                            started += 1
+                        }
                     } catch {
                         failure = error
                     }
                 }
-                guard running > 0, await workers.next() != nil else { return started }
-                running -= 1
+                guard !running.isEmpty, let ended = await workers.next() else { return started }
+                running[ended.fileRowID] = nil
             }
         }
         if let failure { throw failure }
