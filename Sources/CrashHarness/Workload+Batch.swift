@@ -8,9 +8,9 @@ extension Workload {
     /// directory share its fsyncs, so power loss and kills land between one file's claim and its
     /// `complete` while others are mid-way. Completions are acknowledged as they are read back,
     /// each time a file starts, so the crashes that follow test them. Racing: which steps share a
-    /// batch varies from run to run. A run passes about 150 durability points and 900 mutating
-    /// calls, six and three times the concurrent workload's: it takes a fourth of that one's seeds
-    /// (8 of 240), and its faults and kills land at every fourth call.
+    /// batch varies from run to run. A run passes about 135 durability points and 800 mutating
+    /// calls, six and two and a half times the concurrent workload's: it takes a fourth of that
+    /// one's seeds (8 of 240), and its faults and kills land at every fourth call.
     static let batch = Workload(name: "batch", racing: true, seedDivisor: 30, callStride: 4) { ctx in
         ctx.configuration.maxFilesPerGroup = 8
         ctx.configuration.maxConcurrentTransfers = 8
