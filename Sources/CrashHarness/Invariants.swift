@@ -193,7 +193,7 @@ public struct InvariantChecker {
         for (id, state) in groups where state == "transferring" { fail("I9", "group \(id) is still transferring after recovery") }
     }
 
-    /// I4, I6, I8: the files on disk against the rows.
+    /// I4, I6, I8: the files on disk (the queue directory and its folders) against the rows.
     private func checkDisk(files: [FileRow], context: WorkloadContext, _ fail: (String, String) -> Void) {
         let contents = sourceVersions(context)
         for file in files {
@@ -228,13 +228,13 @@ public struct InvariantChecker {
             }
         }
         let known = Set(files.map { Self.tempPath(local: $0.local, fileRowID: $0.id) })
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: context.queueDirectory)) ?? []
+        let names = (try? FileManager.default.subpathsOfDirectory(atPath: context.queueDirectory)) ?? []
         for name in names where name.hasSuffix(".bgcopy-part") && !known.contains("\(context.queueDirectory)/\(name)") {
             fail("I6", "temp file \(name) belongs to no file")
         }
     }
 
-    /// Every row and every file under the queue directory, for I10.
+    /// Every row and every file under the queue directory and its folders, for I10.
     private func digest(_ database: RawDatabase, _ context: WorkloadContext) throws(RawDatabase.Failure) -> String {
         var lines: [String] = []
         for table in ["groups", "jobs", "files", "events", "observers"] {
@@ -242,7 +242,7 @@ public struct InvariantChecker {
                 lines.append(table + ":" + row.map(\.description).joined(separator: "|"))
             }
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: context.queueDirectory)) ?? []).sorted()
+        let names = ((try? FileManager.default.subpathsOfDirectory(atPath: context.queueDirectory)) ?? []).sorted()
         for name in names where !name.hasPrefix("queue.sqlite") {
             let data = FileManager.default.contents(atPath: "\(context.queueDirectory)/\(name)") ?? Data()
             lines.append("file:\(name):\(WorkloadContext.sha256(data))")

@@ -2,7 +2,8 @@ import Foundation
 
 /// A workload crashed at every durability point under several seeds (a racing workload: each
 /// seed at point 1, 2, … until its run ends before the power goes out), then faulted at every
-/// N-th call of each fault class (N = 1, 2, … until a run sees no fault), as lines a driver parses.
+/// N-th call of each fault class (N = 1, 2, … until a run sees no fault; 1, 1 + s, 1 + 2s, … for a
+/// workload whose ``Workload/callStride`` is s), as lines a driver parses.
 public struct Sweep {
     public let workload: Workload
     public let seeds: UInt64
@@ -31,14 +32,15 @@ public struct Sweep {
             report(result)
             return stopAtFirstViolation && !result.violations.isEmpty
         }
-        /// Trials at 1, 2, … until one in which the simulator did not act; `true` to stop the sweep.
+        /// Trials at 1, 2, … (faults: every `callStride`-th call) until one in which the simulator did
+        /// not act; `true` to stop the sweep.
         func untilQuiet(_ tier: Tier, seed: UInt64) async -> Bool {
             var at: Int64 = 1
             while true {
                 let result = await TrialRunner.run(workload, tier: tier, at: at, seed: seed, complete: trials % completeEvery == 0)
                 if record(result) { return true }
                 if !result.acted { return false }
-                at += 1
+                at += tier == .powerLoss ? 1 : Int64(workload.callStride)
             }
         }
         if tiers.contains(.powerLoss) && workload.racing {

@@ -6,7 +6,7 @@ extension Workload {
     /// adds two files, has a batch refused part-way (its third local path is a live file of the
     /// group made first, so the rows of the first two are inserted before the call throws), sets
     /// its group's properties, resumes it, and then cancels it or sets its properties again.
-    static let concurrent = Workload(name: "concurrent", racing: true) { ctx in
+    static let concurrent = Workload(name: "concurrent", racing: true, seedDivisor: 8) { ctx in
         let held = try ctx.source("held.bin", size: 3000, seed: 90)
         let sources = try (0..<callers.count).map { caller in
             try (0..<3).map { try ctx.source("w\(caller)-\($0).bin", size: 1000 + 700 * $0, seed: UInt8(91 + 3 * caller + $0)) }

@@ -5,23 +5,27 @@ import Testing
 import TestScheduling
 
 /// The crash harness as CI runs it: every canonical workload crashed by power loss at every
-/// durability point under several seeds (and one whose callers race, whose batches vary from run
-/// to run, at every point each seed's run reaches), killed with SIGKILL inside its mutating calls (HTTP
-/// downloads among them) and at random moments, and faulted at every N-th I/O call; after each
+/// durability point under several seeds (and two that race — four callers at once, and one group
+/// of many files in flight — whose batches vary from run to run, at every point each seed's run
+/// reaches), killed with SIGKILL inside its mutating calls (HTTP downloads among them) and at
+/// random moments, and faulted at every N-th I/O call; after each
 /// trial the queue is reopened with the real VFS and file system and checked against what was
 /// acknowledged (I0–I13). Alongside, the live-fault tier injects faults that clear into a running
 /// engine, which must finish every group. The library's seeded bugs must each be caught.
 ///
 /// Replay a failing trial with the command printed beside it; run a longer soak with
-/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point, an eighth of them for a racing
-/// workload; 240 by default, which with the fault loops and kills makes over 80,000 trials a run:
-/// 256 before the racing workload came, whose trials the 16 seeds fewer pay for).
+/// `BGCOPY_CRASH_SEEDS=<n>` (power-loss seeds per point; a racing workload gets its share of them,
+/// ``Workload/seeds(outOf:)``: an eighth for `concurrent`, a thirtieth for `batch`; 240 by default,
+/// which with the fault loops and kills makes over 85,000 trials a run; 256 before the racing
+/// workloads came, the 16 fewer paying for `concurrent`'s trials).
 @Suite("Crash harness: power loss, kills and faults", .serialized, .alone)
 struct CrashHarnessTests {
     static let seeds = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_SEEDS"] ?? "") ?? 240
     /// Seeds of a racing workload: a seed is also a run of its own interleaving, crashed at every
     /// point that run reaches.
-    static let racingSeeds = max(1, seeds / 8)
+    static func racingSeeds(_ name: String) -> Int {
+        Workload.named(name)?.seeds(outOf: seeds) ?? 1
+    }
     /// Kill at every `killStride`-th mutating call (1 by default: every one).
     static let killStride = Int(ProcessInfo.processInfo.environment["BGCOPY_CRASH_KILL_STRIDE"] ?? "") ?? 1
     static let totals = Mutex((trials: 0, violations: 0, caught: 0, mutants: 0))
@@ -68,7 +72,7 @@ struct CrashHarnessTests {
         #expect(!racing.isEmpty)
         // Each workload's seeds in slices of at most 32, one process each, and its fault loops in one more.
         var slices: [[String]] = []
-        for (name, seeds) in names.map({ ($0, Self.seeds) }) + racing.map({ ($0, Self.racingSeeds) }) {
+        for (name, seeds) in names.map({ ($0, Self.seeds) }) + racing.map({ ($0, Self.racingSeeds($0)) }) {
             slices.append(["sweep", "--workload", name, "--tiers", "faults"])
             for first in Swift.stride(from: 1, through: seeds, by: 32) {
                 slices.append([
@@ -79,7 +83,7 @@ struct CrashHarnessTests {
         }
         let runs = try await Self.twoAtATime(slices) { try await WorkerProcess.run($0) }
         var trials = 0, acted: [String: Int] = [:], tiers: [String: Int] = [:], violations: [String] = []
-        var racingActed: [String: Int] = [:]
+        var racingActed: [String: Int] = [:], reached: [String: ClosedRange<Int>] = [:]
         for run in runs {
             #expect(run.status == 0, "a sweep ended with status \(run.status) signal \(run.signal ?? 0)")
             #expect(run.lines.contains { $0.hasPrefix("done|") }, "a sweep did not finish:\n\(run.output.suffix(2000))")
@@ -113,12 +117,16 @@ struct CrashHarnessTests {
         // A caller's calls follow one another and six of them commit, so however the calls share
         // batches, a racing run passes at least nine commits (three before its callers start).
         let racingShort = racingActed.filter { $0.value < 9 }.keys.sorted()
-        #expect(racingActed.count == racing.count * Self.racingSeeds, "racing seeds swept: \(racingActed.count)")
+        #expect(racingActed.count == racing.map(Self.racingSeeds).reduce(0, +), "racing seeds swept: \(racingActed.count)")
         #expect(racingShort.isEmpty, "racing runs crashed at fewer than 9 points: \(racingShort.prefix(10))")
-        let reached = racingActed.values
+        for (seed, points) in racingActed {
+            let name = String(seed.prefix { $0 != " " })
+            reached[name] = reached[name].map { min($0.lowerBound, points)...max($0.upperBound, points) } ?? points...points
+        }
+        let racingRuns = racing.map { "\($0) \(Self.racingSeeds($0)) seeds, \(reached[$0].map { "\($0.lowerBound)–\($0.upperBound)" } ?? "no") points" }
         print(
             "crash harness: power loss \(tiers["power loss"] ?? 0) trials at \(acted.count) durability points × \(Self.seeds) seeds"
-                + " and racing runs of \(Self.racingSeeds) seeds crashed at each of their \(reached.min() ?? 0)–\(reached.max() ?? 0) points,"
+                + " and racing runs crashed at each point they reach (\(racingRuns.joined(separator: "; "))),"
                 + " faults \(tiers["faults"] ?? 0) trials, \(violations.count) violations")
         Self.totals.withLock {
             $0.trials += trials; $0.violations += violations.count
@@ -135,7 +143,8 @@ struct CrashHarnessTests {
                 .first { $0.hasPrefix("count|") }?.split(separator: "|")
             let mutations = Int64(count?.last ?? "") ?? 0
             #expect(mutations > 0, "workload \(name) made no mutating call")
-            for at in Swift.stride(from: Int64(1), through: mutations, by: Self.killStride) { plan.append((name, at, nil)) }
+            let step = Self.killStride * (Workload.named(name)?.callStride ?? 1)
+            for at in Swift.stride(from: Int64(1), through: mutations, by: step) { plan.append((name, at, nil)) }
             for _ in 0..<3 { plan.append((name, nil, .milliseconds(Int.random(in: 5...150)))) }
         }
         let outcomes = try await Self.twoAtATime(plan) { step -> (String, [String], Bool) in

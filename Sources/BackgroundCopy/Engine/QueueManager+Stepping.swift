@@ -9,4 +9,45 @@ extension QueueManager {
         await TransferWorker(context: context, claim: claim, throttle: nil).run()
         return true
     }
+
+    /// Keeps files in flight the way the engine's scheduler does — up to
+    /// ``Configuration/maxFilesPerGroup`` of a group and ``Configuration/maxConcurrentTransfers`` in
+    /// all, the free places filled by one claim of several files in the engine's order — until
+    /// nothing can be claimed, at most `limit` files in all. Every worker runs on a child task of
+    /// the calling one and shares one context (its open directories and their shared fsyncs, its
+    /// finishing line); none waits out a database failure (each step is tried once), so the crash
+    /// harness's runs end however the disk fails. Returns how many files were started.
+    /// - Throws: the first claim that failed, once every file started has ended.
+    package func transferFiles(limit: Int, transports: [String: any Transport]) async throws(QueueError) -> Int {
+        let ledger = TransferLedger(core: core)
+        let context = EngineContext(core: core, ledger: ledger, transports: transports)
+        let (perGroup, inAll) = (max(1, core.configuration.maxFilesPerGroup), max(1, core.configuration.maxConcurrentTransfers))
+        var failure: QueueError?
+        let started = await withTaskGroup(of: Claim.self, returning: Int.self) { workers in
+            var started = 0
+            var running: [Int64: Claim] = [:]
+            while true {
+                let free = min(inAll - running.count, limit - started)
+                if free > 0, failure == nil {
+                    do throws(QueueError) {
+                        let background = running.values.first { $0.priority != .foreground }?.groupRowID
+                        for claim in try await ledger.claimFiles(limit: free, filesPerGroup: perGroup, runningBackground: background) {
+                            workers.addTask {
+                                await TransferWorker(context: context, claim: claim, throttle: nil).run()
+                                return claim
+                            }
+                            running[claim.fileRowID] = claim
+                            started += 1
+                        }
+                    } catch {
+                        failure = error
+                    }
+                }
+                guard !running.isEmpty, let ended = await workers.next() else { return started }
+                running[ended.fileRowID] = nil
+            }
+        }
+        if let failure { throw failure }
+        return started
+    }
 }
