@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Transfer throughput against the usual tools, interleaved in one run, from a loopback nginx:
 #   10,000 × 4 KiB files: curl -K (one connection), wget -i, aria2c -j16, and bgcopy run --once on
-#     one durable group (as it is, and with several files of the group in flight);
+#     one durable group (one file at a time as BITS did, the defaults — 8 of the group in flight —,
+#     and 16 and 64 in flight);
 #   a 1 GiB file: curl -o, curl -o then sync, aria2c -x1, bgcopy download, bgcopy download --sha256.
 # Each round runs every contender once, in the same order; the table shows the median of the rounds
 # for wall time, throughput, CPU seconds (user + system) per file and peak RSS.
@@ -73,8 +74,8 @@ PY
     for name in $names; do printf 'url = "%s"\noutput = "%s"\n' "$base/small/$name" "$work/out/$name"; done > "$work/curl.cfg"
     for name in $names; do echo "$base/small/$name"; done > "$work/urls.txt"
     for name in $names; do echo "$base/small/$name $work/out/$name"; done > "$work/bgcopy.list"
-    # bgcopy's contenders: the engine as configured by default, then with files of the group in flight.
-    variants=("" "--files-per-group 8" "--files-per-group 16 --max-concurrent 16")
+    # bgcopy's contenders: one file at a time, the defaults, then more files of the group in flight.
+    variants=("--files-per-group 1" "" "--files-per-group 16 --max-concurrent 16" "--files-per-group 64 --max-concurrent 64")
     for round in $(seq "$rounds"); do
         echo "== $small × 4 KiB files, round $round of $rounds ($(date +%T), load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
         fresh; measure small "curl -K (1 connection)" curl -sf -K "$work/curl.cfg"
