@@ -154,6 +154,25 @@ extension OperationsTests {
                     """) == [["NULL", "NULL", "NULL", "NULL", "NULL"]])
         }
 
+        @Test func aFileThatFailsAfterItsGroupWentToErrorIsQueuedForTheResume() throws {
+            let f = try OperationsFixture()
+            let (group, job) = try f.groupWithFiles(2, prefix: "two")
+            try group.resume()
+            let ledger = TransferLedger(core: f.manager.core)
+            let first = try #require(try ledger.claimNextFile(filesPerGroup: 2))
+            let second = try #require(try ledger.claimNextFile(filesPerGroup: 2))
+            let full = QueueError(.fileSystem, "disk full", systemError: ENOSPC)
+            #expect(try ledger.fail(first.fileRowID, error: full, retries: 0))
+            #expect(try !ledger.fail(second.fileRowID, error: full, retries: 0))
+            #expect(try f.fileStates(job) == ["error", "queued"])
+            #expect(try group.status().lastError?.fileIndex == 0)
+
+            try group.resume()
+            #expect(try f.fileStates(job) == ["queued", "queued"])
+            #expect(try ledger.claimNextFile(filesPerGroup: 2)?.fileRowID == first.fileRowID)
+            #expect(try ledger.claimNextFile(filesPerGroup: 2)?.fileRowID == second.fileRowID)
+        }
+
         @Test func resumeOnGroupWithNothingLeftThrowsEmptyAndStaysSuspended() throws {
             let f = try OperationsFixture()
             let group = try f.manager.createGroup(properties: operationProps())
