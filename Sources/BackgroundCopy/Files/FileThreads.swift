@@ -21,23 +21,21 @@ enum FileThreads {
 
     /// Runs `body` on a file thread and suspends until it returns.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws(QueueError) -> T) async throws(QueueError) -> T {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, QueueError>, Never>) in
-            pool.submit { _ in
-                continuation.resume(returning: Result { () throws(QueueError) -> T in try body() })
-            }
-        }
-        return try result.get()
+        try await run { () -> Result<T, QueueError> in Result { () throws(QueueError) -> T in try body() } }.get()
     }
 
-    /// Runs `body`, which cannot fail, on a file thread and suspends until it returns.
+    /// Runs `body`, which cannot fail, on a file thread and suspends until it returns. `body` is
+    /// released before the caller resumes (``Handoff``).
     static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-            pool.submit { _ in continuation.resume(returning: body()) }
+        let call = Handoff(body)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            pool.submit { _ in continuation.resume(returning: call.run()) }
         }
     }
 
     /// Runs `body` on a file thread; returns at once.
     static func submit(_ body: @escaping @Sendable () -> Void) {
-        pool.submit { _ in body() }
+        let call = Handoff(body)
+        pool.submit { _ in call.run() }
     }
 }

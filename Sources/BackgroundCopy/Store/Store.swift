@@ -87,13 +87,14 @@ final class Store: Sendable {
         try readers.read(body)
     }
 
-    /// The `async` form of ``read(_:)``: the read runs on a dispatch queue while the task suspends.
+    /// The `async` form of ``read(_:)``: the read runs on a dispatch queue while the task suspends;
+    /// `body` is released before the task resumes (``Handoff``).
     func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws(QueueError) -> T) async throws(QueueError) -> T {
         let readers = readers
+        // The body often holds the queue (a ledger, a handle): it must not outlive the read.
+        let read = Handoff { () -> Result<T, QueueError> in Result { () throws(QueueError) -> T in try readers.read(body) } }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, QueueError>, Never>) in
-            Store.readQueue.async {
-                continuation.resume(returning: Result { () throws(QueueError) -> T in try readers.read(body) })
-            }
+            Store.readQueue.async { continuation.resume(returning: read.run()) }
         }
         return try result.get()
     }
