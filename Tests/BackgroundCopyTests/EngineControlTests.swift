@@ -146,7 +146,9 @@ struct EngineControlTests {
     @Test func aPermanentFailureStopsTheJobAndResumeRetriesIt() async throws {
         let scratch = Scratch()
         let transport = RecordingTransport(failures: [QueueError(.transfer, "HTTP 404", httpStatus: 404)])
-        let manager = try scratch.open(scratch.engineConfiguration(transport: transport))
+        var configuration = scratch.engineConfiguration(transport: transport)
+        configuration.maxFilesPerGroup = 1  // the first fetch fails: it must be the first file's
+        let manager = try scratch.open(configuration)
         let group = try await manager.createGroup(properties: quickRetries("missing"))
         let job = try await group.createJob()
         try await job.addFiles([

@@ -154,7 +154,7 @@ extension OperationsTests {
                     """) == [["NULL", "NULL", "NULL", "NULL", "NULL"]])
         }
 
-        @Test func aFileThatFailsAfterItsGroupWentToErrorIsQueuedForTheResume() throws {
+        @Test func aFileRefusedItsFailureAfterItsGroupWentToErrorIsReleasedForTheResume() throws {
             let f = try OperationsFixture()
             let (group, job) = try f.groupWithFiles(2, prefix: "two")
             try group.resume()
@@ -164,7 +164,8 @@ extension OperationsTests {
             let full = QueueError(.fileSystem, "disk full", systemError: ENOSPC)
             #expect(try ledger.fail(first.fileRowID, error: full, retries: 0))
             #expect(try !ledger.fail(second.fileRowID, error: full, retries: 0))
-            #expect(try f.fileStates(job) == ["error", "queued"])
+            #expect(try f.fileStates(job) == ["error", "transferring"])
+            #expect(try ledger.release(second.fileRowID) == .queued)
             #expect(try group.status().lastError?.fileIndex == 0)
 
             try group.resume()

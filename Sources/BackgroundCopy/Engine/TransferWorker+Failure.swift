@@ -97,6 +97,14 @@ extension TransferWorker {
         let failed = try await context.patiently("fail") { () async throws(QueueError) -> Bool in
             try await context.ledger.fail(claim.fileRowID, error: error, retries: claim.retries)
         }
+        if !failed {
+            // Its group left `transferring` meanwhile (another of its files failed first, or it was
+            // suspended): hand the file back as a stopped one, or the group's resume would find it
+            // claimed by nobody.
+            try await context.patiently("release") { () async throws(QueueError) in
+                try await context.ledger.release(claim.fileRowID, bytesDone: nil)
+            }
+        }
         return failed ? .failed : .stopped
     }
 

@@ -181,8 +181,7 @@ package struct TransferLedger: Sendable {
     }
 
     /// Fails a claimed file permanently: the file goes to `error`, its group to `error`
-    /// (auto-suspended) with the failure recorded. `false` if the file was no longer claimed; one
-    /// still `transferring` in a group that no longer is goes back to `queued`.
+    /// (auto-suspended) with the failure recorded. `false` if the file was no longer claimed.
     package func fail(_ fileRowID: Int64, error: QueueError, retries: Int) throws(QueueError) -> Bool {
         try core.store.write(failStep(fileRowID, error: error, retries: retries))
     }
@@ -195,15 +194,7 @@ package struct TransferLedger: Sendable {
     private func failStep(_ fileRowID: Int64, error: QueueError, retries: Int) -> @Sendable (Connection) throws(QueueError) -> Bool {
         let now = core.now()
         return { db throws(QueueError) in
-            guard let owner = try claimedGroup(db, fileRowID) else {
-                // The group left `transferring` while this file failed (another of its files
-                // failed first, or it was suspended): the file goes back to the queue, as a
-                // stopped one does, so the group's resume finds it.
-                try db.statement("UPDATE files SET state = 'queued' WHERE id = ? AND state = 'transferring'")
-                    .bind(.integer(fileRowID)).run()
-                try TransferLedger.requeueIdleGroups(db)
-                return false
-            }
+            guard let owner = try claimedGroup(db, fileRowID) else { return false }
             try db.statement("UPDATE files SET state = 'error' WHERE id = ?").bind(.integer(fileRowID)).run()
             try db.statement(
                 """
