@@ -10,7 +10,8 @@ extension QueueManager {
         return true
     }
 
-    /// Keeps files in flight the way the engine's scheduler does — up to
+    /// Keeps files in flight the way the engine's scheduler does, without its throttle, its
+    /// pre-emption and its wait for a quarter of the places to free — up to
     /// ``Configuration/maxFilesPerGroup`` of a group and ``Configuration/maxConcurrentTransfers`` in
     /// all, the free places filled by one claim of several files in the engine's order — until
     /// nothing can be claimed, at most `limit` files in all. Every worker runs on a child task of
