@@ -91,7 +91,7 @@ final class FinishingLine: Sendable {
             if ok { live.append(index) } else { results[index] = .failure(TransferSink.stopped) }
         }
         if Mutant.completeBeforeRename.isActive {
-            _ = try? await context.ledger.complete(live.map { items[$0].claim.fileRowID })
+            _ = try? await context.ledger.complete(live.map { items[$0].claim.fileRowID })  // the seeded bug: its rename tells the outcome
         }
         let fileSystem = context.fileSystem
         let moves = live.map { (items[$0].claim.tempPath.lastComponent, items[$0].claim.local, items[$0].directory.file) }
@@ -102,7 +102,7 @@ final class FinishingLine: Sendable {
                     return nil
                 } catch {
                     // A cancel committed meanwhile may have finished the rename itself.
-                    let done = error.systemError == ENOENT && (try? fileSystem.kind(of: local)) == .regular
+                    let done = error.systemError == ENOENT && (try? fileSystem.kind(of: local)) == .regular  // unreadable: the rename's error stands
                     return done ? nil : error
                 }
             }
