@@ -1,5 +1,3 @@
-import Crypto
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -47,12 +45,14 @@ struct TransferWorker: Sendable {
             let request = TransferRequest(
                 remote: claim.remote, offset: offset, validator: offset > 0 ? claim.validator : nil,
                 headers: claim.headers, groupID: claim.groupID)
-            if let watch = LowSpeedWatch(settings: context.settings, throttle: throttle) {
-                try await watch.run(started, remote: claim.remote) { () async throws(QueueError) in
+            try await started.streaming { () async throws(QueueError) in
+                if let watch = LowSpeedWatch(settings: context.settings, throttle: throttle) {
+                    try await watch.run(started, remote: claim.remote) { () async throws(QueueError) in
+                        try await transport.fetch(request, into: started)
+                    }
+                } else {
                     try await transport.fetch(request, into: started)
                 }
-            } else {
-                try await transport.fetch(request, into: started)
             }
             try await finish(started, file: opened, directory: folder)
         } catch {
@@ -134,8 +134,7 @@ struct TransferWorker: Sendable {
         if let total, held != total {
             throw QueueError(.transfer, "\(claim.remote) ended at \(held) of \(total) bytes", value: claim.remote, isTransient: true)
         }
-        if let expected = claim.sha256 {
-            let actual = try digest(file, length: held)
+        if let expected = claim.sha256, let actual = try await sink.digest() {
             guard actual == expected else {
                 throw QueueError(
                     .validationFailed, "\(claim.local): SHA-256 is \(actual.hexString), expected \(expected.hexString)",
@@ -144,20 +143,5 @@ struct TransferWorker: Sendable {
         }
         try await context.finishing.finish(FinishingLine.Item(claim: claim, directory: directory, bytes: held), context: context)
         context.logger.debug("file complete", metadata: ["file": "\(claim.local)", "bytes": "\(held)"])
-    }
-
-    private func digest(_ file: OpenFile, length: UInt64) throws(QueueError) -> [UInt8] {
-        let reader = try fileSystem.openForReading(claim.tempPath)
-        defer { fileSystem.close(reader) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: UInt64 = 0
-        while offset < length {
-            let count = try fileSystem.read(reader, into: &buffer, at: offset)
-            guard count > 0 else { break }
-            hasher.update(data: buffer[0..<count])
-            offset += UInt64(count)
-        }
-        return Array(hasher.finalize())
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Synchronization
 
 #if canImport(Glibc)
@@ -12,8 +13,12 @@ import Darwin
 ///
 /// The sink owns durability: every few MiB or seconds it fsyncs the temp file and then commits the
 /// byte count (DESIGN.md, Durability step 2), so committed progress never exceeds the bytes on
-/// disk. It also applies the background throttle and stops the transfer — by throwing — when the
-/// file's group is suspended or cancelled, or the engine's task is cancelled.
+/// disk. That checkpoint runs beside the stream, on a file thread and the store's writer, while
+/// the transport goes on writing: the count it commits is the one taken before its fsync began,
+/// and at most one runs at a time, so the network never waits for the disk.
+///
+/// It also applies the background throttle and stops the transfer — by throwing — when the file's
+/// group is suspended or cancelled, or the engine's task is cancelled.
 ///
 /// It never fills the disk: a source whose announced size does not fit beside the configuration's
 /// ``QueueManager/Configuration/reservedFreeSpace`` is refused at ``begin(at:total:validator:)``,
@@ -37,6 +42,14 @@ public final class TransferSink: Sendable {
         /// A failure the engine decided on while the transport was fetching (the low-speed limit):
         /// the next ``write(_:)`` throws it, and it replaces the error the transport ends with.
         var verdict: QueueError?
+        /// The checkpoint running beside the stream, if one is.
+        var checkpointing: Task<Void, Never>?
+        /// What the last checkpoint beside the stream failed with: the next ``write(_:)`` throws it.
+        var checkpointFailure: QueueError?
+        /// The SHA-256 of the temp file's bytes before `hashed`, when the file has an expected digest.
+        var digest: SHA256?
+        /// How many of the temp file's bytes `digest` has read.
+        var hashed: UInt64 = 0
     }
 
     /// How many bytes may be written between two looks at the free space.
@@ -62,7 +75,8 @@ public final class TransferSink: Sendable {
         self.state = Mutex(
             State(
                 offset: offset, committed: offset, total: claim.bytesTotal,
-                validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now))
+                validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now,
+                digest: claim.sha256 != nil ? SHA256() : nil))
     }
 
     /// Says where the transport's bytes start: at ``TransferRequest/offset`` to resume, or at 0 to
@@ -85,6 +99,11 @@ public final class TransferSink: Sendable {
             return restart
         }
         if restart {
+            try await drain()
+            state.withLock { state in
+                state.digest = claim.sha256 != nil ? SHA256() : nil
+                state.hashed = 0
+            }
             context.restartMarks.restarted(claim.fileRowID, holding: claim.bytesDone)
             try await commit(bytes: 0, sync: false)
             try context.fileSystem.truncate(file, to: 0)
@@ -98,14 +117,14 @@ public final class TransferSink: Sendable {
     ///   cancelled); `transfer` if the source sends more than the size it announced, or (with
     ///   `ENOSPC`) when the disk would fill past the reserve; `fileSystem`.
     public func write<Bytes: Collection<UInt8>>(_ bytes: Bytes) async throws(QueueError) {
-        if let verdict { throw verdict }
+        if let failure = state.withLock({ $0.checkpointFailure ?? $0.verdict }) { throw failure }
         guard !Task.isCancelled else { throw TransferSink.stopped }
         if let throttle { try await throttle.take(bytes.count) }
         if state.withLock({ $0.unchecked >= Self.spaceCheckBytes }) {
             try ensureSpace(for: UInt64(bytes.count), announced: nil)
             state.withLock { $0.unchecked = 0 }
         }
-        let due = try state.withLock { state throws(QueueError) -> Bool in
+        try state.withLock { state throws(QueueError) in
             guard state.started else {
                 throw QueueError(.invalidArgument, "transport wrote before begin(at:total:validator:)", value: claim.remote)
             }
@@ -117,21 +136,52 @@ public final class TransferSink: Sendable {
             state.offset = end
             state.unchecked += UInt64(bytes.count)
             state.received += UInt64(bytes.count)
-            return end - state.committed >= context.settings.checkpointBytes
+            let due =
+                end - state.committed >= context.settings.checkpointBytes
                 || state.lastCheckpoint.duration(to: .now) >= context.settings.checkpointInterval
+            if due && state.checkpointing == nil {
+                state.checkpointing = Task { await checkpointBesideTheStream() }
+            }
         }
         observation?.received(bytes.count)
-        if due { try await commit(bytes: nil, sync: true) }
+    }
+
+    /// Runs `fetch`, then waits for the checkpoint running beside it. A checkpoint that failed is
+    /// the failure that counts, whatever the fetch did meanwhile: its bytes may not be durable, and
+    /// a failed fsync is never retried (DESIGN.md, Durability 8).
+    func streaming(_ fetch: () async throws(QueueError) -> Void) async throws(QueueError) {
+        var failure: QueueError?
+        do throws(QueueError) {
+            try await fetch()
+        } catch {
+            failure = error
+        }
+        try await drain()
+        if let failure { throw failure }
+    }
+
+    /// Waits for the checkpoint running beside the stream, if one is; throws what it failed with.
+    private func drain() async throws(QueueError) {
+        if let running = state.withLock({ $0.checkpointing }) { await running.value }
+        if let failure = state.withLock({ $0.checkpointFailure }) { throw failure }
+    }
+
+    private func checkpointBesideTheStream() async {
+        do throws(QueueError) {
+            try await commit(bytes: nil, sync: true)
+            try await hash(through: state.withLock { $0.committed })
+            state.withLock { $0.checkpointing = nil }
+        } catch {
+            state.withLock { state in
+                state.checkpointFailure = state.checkpointFailure ?? error
+                state.checkpointing = nil
+            }
+        }
     }
 
     /// Bytes received in this attempt so far (re-fetched ones included).
     var received: UInt64 {
         state.withLock { $0.received }
-    }
-
-    /// The failure the engine decided on while the transport was fetching, if any.
-    var verdict: QueueError? {
-        state.withLock { $0.verdict }
     }
 
     /// Ends the transfer with `failure`: the next write throws it.
@@ -164,11 +214,12 @@ public final class TransferSink: Sendable {
     /// restarts from zero each time does not hold off the no-progress timeout or the backoff. A
     /// database that is busy or full is waited out (``StoragePatience``).
     func commit(bytes: UInt64?, sync: Bool) async throws(QueueError) {
+        // Counted before the fsync: bytes written while it runs are not yet covered by it.
+        let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         if sync && !Mutant.skipCheckpointFsync.isActive {
             let (fileSystem, file) = (context.fileSystem, file)
             try await FileThreads.run { () throws(QueueError) in try fileSystem.fsync(file) }
         }
-        let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         let above = max(claim.bytesDone, context.restartMarks.mark(claim.fileRowID) ?? 0)
         let checkpointed = try await context.patiently("checkpoint") { () async throws(QueueError) -> Bool in
             try await context.ledger.checkpoint(
@@ -185,24 +236,47 @@ public final class TransferSink: Sendable {
 
     private func append<Bytes: Collection<UInt8>>(_ bytes: Bytes, at offset: UInt64) throws(QueueError) {
         var failure: QueueError?
-        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+        func write(_ buffer: UnsafeRawBufferPointer) {
             do throws(QueueError) {
-                try context.fileSystem.write(file, UnsafeRawBufferPointer(buffer), at: offset)
+                try context.fileSystem.write(file, buffer, at: offset)
             } catch {
                 failure = error
             }
         }
-        if done == nil {
-            let copy = Array(bytes)
-            copy.withUnsafeBytes { buffer in
-                do throws(QueueError) {
-                    try context.fileSystem.write(file, buffer, at: offset)
-                } catch {
-                    failure = error
-                }
-            }
+        if bytes.withContiguousStorageIfAvailable({ write(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(bytes).withUnsafeBytes { write($0) }
         }
         if let failure { throw failure }
+    }
+
+    /// The SHA-256 of every byte held, or `nil` when the file expects none.
+    func digest() async throws(QueueError) -> [UInt8]? {
+        try await hash(through: state.withLock { $0.offset })
+        return state.withLock { $0.digest.map { Array($0.finalize()) } }
+    }
+
+    /// Reads the temp file's bytes from where the digest stopped up to `end` into it, on a file
+    /// thread. The checkpoints beside the stream call it after each commit, so the hash follows the
+    /// download on the other core, from the page cache, and a resumed file's bytes are read once.
+    private func hash(through end: UInt64) async throws(QueueError) {
+        guard let start = state.withLock({ $0.digest == nil ? nil : $0.hashed }), start < end else { return }
+        let (fileSystem, path) = (context.fileSystem, claim.tempPath)
+        try await FileThreads.run { [self] () throws(QueueError) in
+            let reader = try fileSystem.openForReading(path)
+            defer { fileSystem.close(reader) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 18)
+            var offset = start
+            while offset < end {
+                let count = try fileSystem.read(reader, into: &buffer, at: offset)
+                guard count > 0 else { break }
+                let chunk = buffer[0..<Int(min(UInt64(count), end - offset))]
+                state.withLock { state in
+                    state.digest?.update(data: chunk)
+                    state.hashed += UInt64(chunk.count)
+                }
+                offset += UInt64(chunk.count)
+            }
+        }
     }
 
     /// Thrown when the file is no longer the engine's to transfer.
