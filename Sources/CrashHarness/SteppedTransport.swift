@@ -17,7 +17,10 @@ struct SteppedTransport: Transport {
         defer { fileSystem.close(source) }
         var buffer = [UInt8](repeating: 0, count: chunk)
         while offset < size {
-            await hook?(path, offset)
+            if let hook {
+                try await sink.drain()  // the hook's suspend or cancel lands after the same checkpoints in every run
+                await hook(path, offset)
+            }
             let count = try fileSystem.read(source, into: &buffer, at: offset)
             guard count > 0 else {
                 throw QueueError(.transfer, "source \(path) shrank", value: request.remote, isTransient: true)

@@ -15,7 +15,7 @@ import Darwin
 /// byte count (DESIGN.md, Durability step 2), so committed progress never exceeds the bytes on
 /// disk. That checkpoint runs beside the stream, on a file thread and the store's writer, while
 /// the transport goes on writing: the count it commits is the one taken before its fsync began,
-/// and at most one runs at a time, so the network never waits for the disk.
+/// and one runs at a time, so the network waits for the disk only when the disk is the slower.
 ///
 /// It also applies the background throttle and stops the transfer — by throwing — when the file's
 /// group is suspended or cancelled, or the engine's task is cancelled.
@@ -29,10 +29,11 @@ public final class TransferSink: Sendable {
         var started = false
         /// Where the next byte goes; bytes before it are in the temp file.
         var offset: UInt64
-        /// Bytes committed to the database.
-        var committed: UInt64
+        /// The bytes the latest checkpoint covers, committed or on its way.
+        var checkpointed: UInt64
         var total: UInt64?
         var validator: String?
+        /// When the latest checkpoint started.
         var lastCheckpoint: ContinuousClock.Instant
         /// Bytes written since free space was last looked at.
         var unchecked: UInt64 = 0
@@ -74,7 +75,7 @@ public final class TransferSink: Sendable {
         self.observation = observation
         self.state = Mutex(
             State(
-                offset: offset, committed: offset, total: claim.bytesTotal,
+                offset: offset, checkpointed: offset, total: claim.bytesTotal,
                 validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now,
                 digest: claim.sha256 != nil ? SHA256() : nil))
     }
@@ -124,7 +125,7 @@ public final class TransferSink: Sendable {
             try ensureSpace(for: UInt64(bytes.count), announced: nil)
             state.withLock { $0.unchecked = 0 }
         }
-        try state.withLock { state throws(QueueError) in
+        let due = try state.withLock { state throws(QueueError) -> UInt64? in
             guard state.started else {
                 throw QueueError(.invalidArgument, "transport wrote before begin(at:total:validator:)", value: claim.remote)
             }
@@ -137,13 +138,24 @@ public final class TransferSink: Sendable {
             state.unchecked += UInt64(bytes.count)
             state.received += UInt64(bytes.count)
             let due =
-                end - state.committed >= context.settings.checkpointBytes
+                end - state.checkpointed >= context.settings.checkpointBytes
                 || state.lastCheckpoint.duration(to: .now) >= context.settings.checkpointInterval
-            if due && state.checkpointing == nil {
-                state.checkpointing = Task { await checkpointBesideTheStream() }
-            }
+            return due ? end : nil
         }
         observation?.received(bytes.count)
+        if let due { try await startCheckpoint(through: due) }
+    }
+
+    /// Starts the checkpoint of the first `count` bytes beside the stream, once the one before it
+    /// has ended: every checkpoint that comes due is taken (the same ones, whatever the timing),
+    /// and the stream waits only when the disk is slower than the network.
+    private func startCheckpoint(through count: UInt64) async throws(QueueError) {
+        try await drain()
+        state.withLock { state in
+            state.checkpointed = count
+            state.lastCheckpoint = .now
+            state.checkpointing = Task { await checkpointBesideTheStream(through: count) }
+        }
     }
 
     /// Runs `fetch`, then waits for the checkpoint running beside it. A checkpoint that failed is
@@ -161,15 +173,17 @@ public final class TransferSink: Sendable {
     }
 
     /// Waits for the checkpoint running beside the stream, if one is; throws what it failed with.
-    private func drain() async throws(QueueError) {
+    /// The engine waits for the last one itself; the crash harness's transport waits before each
+    /// of its hooks, so that a suspend or cancel they make always lands after the same checkpoints.
+    package func drain() async throws(QueueError) {
         if let running = state.withLock({ $0.checkpointing }) { await running.value }
         if let failure = state.withLock({ $0.checkpointFailure }) { throw failure }
     }
 
-    private func checkpointBesideTheStream() async {
+    private func checkpointBesideTheStream(through count: UInt64) async {
         do throws(QueueError) {
-            try await commit(bytes: nil, sync: true)
-            try await hash(through: state.withLock { $0.committed })
+            try await commit(bytes: count, sync: true)
+            try await hash(through: count)
             state.withLock { $0.checkpointing = nil }
         } catch {
             state.withLock { state in
@@ -208,13 +222,13 @@ public final class TransferSink: Sendable {
         state.withLock { ($0.offset, $0.total, $0.validator) }
     }
 
-    /// Makes the bytes written so far durable and commits them; `bytes` overrides the count (a restart).
+    /// Makes the first `bytes` bytes (all written so far if `nil`) durable and commits the count.
     /// Bytes below what the file held when this attempt began — or, if its source ever restarted
     /// from zero, the most it ever held (``RestartMarks``) — are not progress: a source that
     /// restarts from zero each time does not hold off the no-progress timeout or the backoff. A
     /// database that is busy or full is waited out (``StoragePatience``).
     func commit(bytes: UInt64?, sync: Bool) async throws(QueueError) {
-        // Counted before the fsync: bytes written while it runs are not yet covered by it.
+        // Counted before the fsync: bytes written while it runs may not be covered by it.
         let (count, total, validator) = state.withLock { state in (bytes ?? state.offset, state.total, state.validator) }
         if sync && !Mutant.skipCheckpointFsync.isActive {
             let (fileSystem, file) = (context.fileSystem, file)
@@ -229,8 +243,7 @@ public final class TransferSink: Sendable {
         guard checkpointed else { throw TransferSink.stopped }
         context.restartMarks.committed(claim.fileRowID, count)
         state.withLock { state in
-            state.committed = count
-            state.lastCheckpoint = .now
+            state.checkpointed = count
         }
     }
 
