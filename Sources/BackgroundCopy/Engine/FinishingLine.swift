@@ -94,11 +94,14 @@ final class FinishingLine: Sendable {
             _ = try? await context.ledger.complete(live.map { items[$0].claim.fileRowID })  // the seeded bug: its rename tells the outcome
         }
         let fileSystem = context.fileSystem
-        let moves = live.map { (items[$0].claim.tempPath.lastComponent, items[$0].claim.local, items[$0].directory.file) }
-        let renamed = await FileThreads.run { () -> [QueueError?] in
-            moves.map { temp, local, folder in
+        let moves = live.map { (items[$0].claim.tempPath.lastComponent, items[$0].claim.local, items[$0].directory) }
+        let syncDirectories = !Mutant.skipRenameDirectoryFsync.isActive
+        // The renames, then — on the same file thread — an fsync of each directory no other fsync
+        // of is running; the others wait for their directory's next shared one below.
+        let (renamed, syncedHere) = await FileThreads.run { () -> ([QueueError?], [ObjectIdentifier: Result<Void, QueueError>]) in
+            let renamed = moves.map { temp, local, directory -> QueueError? in
                 do throws(QueueError) {
-                    try fileSystem.rename(temp, to: local.lastComponent, in: folder)
+                    try fileSystem.rename(temp, to: local.lastComponent, in: directory.file)
                     return nil
                 } catch {
                     // A cancel committed meanwhile may have finished the rename itself.
@@ -106,11 +109,18 @@ final class FinishingLine: Sendable {
                     return done ? nil : error
                 }
             }
+            var synced: [ObjectIdentifier: Result<Void, QueueError>] = [:]
+            for ((_, _, directory), failure) in zip(moves, renamed) where syncDirectories && failure == nil {
+                if synced[ObjectIdentifier(directory)] == nil, let outcome = directory.syncIfIdle() {
+                    synced[ObjectIdentifier(directory)] = outcome
+                }
+            }
+            return (renamed, synced)
         }
         for (index, failure) in zip(live, renamed) { if let failure { results[index] = .failure(failure) } }
         live = live.filter { results[$0].isSuccess }
-        if !Mutant.skipRenameDirectoryFsync.isActive {
-            var synced: [ObjectIdentifier: Result<Void, QueueError>] = [:]
+        if syncDirectories {
+            var synced = syncedHere
             for index in live {
                 let directory = items[index].directory
                 if synced[ObjectIdentifier(directory)] == nil {

@@ -80,11 +80,13 @@ struct TransferWorker: Sendable {
         let (fileSystem, name, folder) = (fileSystem, claim.tempPath.lastComponent, directory.file)
         // Committed progress without its temp file is reset before a new temp file exists.
         let createAtOnce = claim.bytesDone == 0
-        let (existing, opened) = try await FileThreads.run { () throws(QueueError) -> (FileMetadata?, OpenFile?) in
+        let (existing, opened, synced) = try await FileThreads.run {
+            () throws(QueueError) -> (FileMetadata?, OpenFile?, Result<Void, QueueError>?) in
             if let metadata = try fileSystem.metadata(of: claim.tempPath) {
-                return (metadata, try fileSystem.open(name, in: folder, exclusive: false))
+                return (metadata, try fileSystem.open(name, in: folder, exclusive: false), nil)
             }
-            return (nil, createAtOnce ? try fileSystem.open(name, in: folder, exclusive: true) : nil)
+            guard createAtOnce else { return (nil, nil, nil) }
+            return (nil, try fileSystem.open(name, in: folder, exclusive: true), directory.syncIfIdle())
         }
         if let metadata = existing, let file = opened {
             return try await closing(file) { () async throws(QueueError) -> UInt64 in
@@ -98,15 +100,19 @@ struct TransferWorker: Sendable {
                 return claim.bytesDone
             }
         }
-        let created: OpenFile
+        // A file created here had its directory fsynced on the same file thread if no fsync of it
+        // was running; else it waits for the next shared one.
+        let created: (file: OpenFile, synced: Result<Void, QueueError>?)
         if let opened {
-            created = opened
+            created = (opened, synced)
         } else {
             try await discardProgress()
-            created = try await FileThreads.run { () throws(QueueError) in try fileSystem.open(name, in: folder, exclusive: true) }
+            created = try await FileThreads.run { () throws(QueueError) in
+                (try fileSystem.open(name, in: folder, exclusive: true), directory.syncIfIdle())
+            }
         }
-        return try await closing(created) { () async throws(QueueError) -> UInt64 in
-            try await directory.sync()
+        return try await closing(created.file) { () async throws(QueueError) -> UInt64 in
+            if let synced = created.synced { try synced.get() } else { try await directory.sync() }
             return 0
         }
     }

@@ -105,21 +105,38 @@ final class OpenDirectory: Sendable {
         try result.get()
     }
 
-    /// Runs fsync number `number` on a file thread; when it ends, answers the callers it covers
-    /// and starts the next one if callers came while it ran.
-    private func start(_ number: UInt64) {
-        FileThreads.submit { [self] in
-            let outcome = Result { () throws(QueueError) in try fileSystem.fsyncDirectory(file) }
-            let (covered, next) = state.withLock { state -> ([Waiter], UInt64?) in
-                state.finished = number
-                let covered = state.waiting.filter { $0.fsync <= number }.map(\.waiter)
-                state.waiting.removeAll { $0.fsync <= number }
-                guard !state.waiting.isEmpty else { return (covered, nil) }
-                state.started += 1
-                return (covered, state.started)
-            }
-            for waiter in covered { waiter.resume(returning: outcome) }
-            if let next { start(next) }
+    /// Called on a file thread just after an entry change in the directory: when no fsync runs, it
+    /// runs one there and then — a file on its own needs no second trip to a file thread — and
+    /// returns its outcome; when one runs, it returns `nil` and the caller waits with ``sync()``.
+    func syncIfIdle() -> Result<Void, QueueError>? {
+        guard !Mutant.sharedDirsyncSkipped.isActive else { return nil }
+        let number = state.withLock { state -> UInt64? in
+            guard state.started == state.finished else { return nil }  // callers wait only while one runs
+            state.started += 1
+            return state.started
         }
+        return number.map(run)
+    }
+
+    /// Runs fsync number `number` on a file thread.
+    private func start(_ number: UInt64) {
+        FileThreads.submit { [self] in _ = run(number) }
+    }
+
+    /// Runs fsync number `number` on this thread; then answers the callers it covers, starts the
+    /// next one if callers came while it ran, and returns its outcome.
+    private func run(_ number: UInt64) -> Result<Void, QueueError> {
+        let outcome = Result { () throws(QueueError) in try fileSystem.fsyncDirectory(file) }
+        let (covered, next) = state.withLock { state -> ([Waiter], UInt64?) in
+            state.finished = number
+            let covered = state.waiting.filter { $0.fsync <= number }.map(\.waiter)
+            state.waiting.removeAll { $0.fsync <= number }
+            guard !state.waiting.isEmpty else { return (covered, nil) }
+            state.started += 1
+            return (covered, state.started)
+        }
+        for waiter in covered { waiter.resume(returning: outcome) }
+        if let next { start(next) }
+        return outcome
     }
 }
