@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Transfers one claimed file through the durable protocol (DESIGN.md, Durability steps 1–3):
 /// open or create the temp file, fetch through the transport into a ``TransferSink``, then
 /// fsync, verify, record the intent, rename into place, fsync the directory, commit `complete`.

@@ -47,9 +47,12 @@ public final class TransferSink: Sendable {
         var checkpointing: Task<Void, Never>?
         /// What the last checkpoint beside the stream failed with: the next ``write(_:)`` throws it.
         var checkpointFailure: QueueError?
-        /// The SHA-256 of the temp file's bytes before `hashed`, when the file has an expected digest.
-        var digest: SHA256?
-        /// How many of the temp file's bytes `digest` has read.
+    }
+
+    /// The SHA-256 of the temp file's bytes before `hashed`, when the file has an expected digest.
+    /// Apart from ``State``: hashing a stretch must not hold up the stream's writes.
+    struct Digest {
+        var hasher: SHA256?
         var hashed: UInt64 = 0
     }
 
@@ -63,6 +66,7 @@ public final class TransferSink: Sendable {
     /// The attempt's metrics and span, told of every buffer written.
     private let observation: TransferObservation?
     private let state: Mutex<State>
+    private let running: Mutex<Digest>
 
     init(
         claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?,
@@ -76,8 +80,8 @@ public final class TransferSink: Sendable {
         self.state = Mutex(
             State(
                 offset: offset, checkpointed: offset, total: claim.bytesTotal,
-                validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now,
-                digest: claim.sha256 != nil ? SHA256() : nil))
+                validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now))
+        self.running = Mutex(Digest(hasher: claim.sha256 != nil ? SHA256() : nil))
     }
 
     /// Says where the transport's bytes start: at ``TransferRequest/offset`` to resume, or at 0 to
@@ -101,10 +105,7 @@ public final class TransferSink: Sendable {
         }
         if restart {
             try await drain()
-            state.withLock { state in
-                state.digest = claim.sha256 != nil ? SHA256() : nil
-                state.hashed = 0
-            }
+            running.withLock { $0 = Digest(hasher: claim.sha256 != nil ? SHA256() : nil) }
             context.restartMarks.restarted(claim.fileRowID, holding: claim.bytesDone)
             try await commit(bytes: 0, sync: false)
             try context.fileSystem.truncate(file, to: 0)
@@ -180,16 +181,28 @@ public final class TransferSink: Sendable {
         if let failure = state.withLock({ $0.checkpointFailure }) { throw failure }
     }
 
+    /// The checkpoint of the first `count` bytes and the digest's reading of them, side by side:
+    /// the fsync mostly waits for the disk while the hash works.
     private func checkpointBesideTheStream(through count: UInt64) async {
+        let failure = await withTaskGroup(of: QueueError?.self) { group in
+            group.addTask { await Self.failure { () async throws(QueueError) in try await self.commit(bytes: count, sync: true) } }
+            group.addTask { await Self.failure { () async throws(QueueError) in try await self.hash(through: count) } }
+            var first: QueueError?
+            for await failure in group { first = first ?? failure }
+            return first
+        }
+        state.withLock { state in
+            state.checkpointFailure = state.checkpointFailure ?? failure
+            state.checkpointing = nil
+        }
+    }
+
+    private static func failure(of step: () async throws(QueueError) -> Void) async -> QueueError? {
         do throws(QueueError) {
-            try await commit(bytes: count, sync: true)
-            try await hash(through: count)
-            state.withLock { $0.checkpointing = nil }
+            try await step()
+            return nil
         } catch {
-            state.withLock { state in
-                state.checkpointFailure = state.checkpointFailure ?? error
-                state.checkpointing = nil
-            }
+            return error
         }
     }
 
@@ -265,14 +278,14 @@ public final class TransferSink: Sendable {
     /// The SHA-256 of every byte held, or `nil` when the file expects none.
     func digest() async throws(QueueError) -> [UInt8]? {
         try await hash(through: state.withLock { $0.offset })
-        return state.withLock { $0.digest.map { Array($0.finalize()) } }
+        return running.withLock { $0.hasher.map { Array($0.finalize()) } }
     }
 
     /// Reads the temp file's bytes from where the digest stopped up to `end` into it, on a file
     /// thread. The checkpoints beside the stream call it after each commit, so the hash follows the
     /// download on the other core, from the page cache, and a resumed file's bytes are read once.
     private func hash(through end: UInt64) async throws(QueueError) {
-        guard let start = state.withLock({ $0.digest == nil ? nil : $0.hashed }), start < end else { return }
+        guard let start = running.withLock({ $0.hasher == nil ? nil : $0.hashed }), start < end else { return }
         let (fileSystem, path) = (context.fileSystem, claim.tempPath)
         try await FileThreads.run { [self] () throws(QueueError) in
             let reader = try fileSystem.openForReading(path)
@@ -283,9 +296,9 @@ public final class TransferSink: Sendable {
                 let count = try fileSystem.read(reader, into: &buffer, at: offset)
                 guard count > 0 else { break }
                 let chunk = buffer[0..<Int(min(UInt64(count), end - offset))]
-                state.withLock { state in
-                    state.digest?.update(data: chunk)
-                    state.hashed += UInt64(chunk.count)
+                running.withLock { running in
+                    running.hasher?.update(data: chunk)
+                    running.hashed += UInt64(chunk.count)
                 }
                 offset += UInt64(chunk.count)
             }

@@ -4,8 +4,9 @@ import Synchronization
 
 /// Runs the transfer engine in the foreground with a live display, for `run` and `download`.
 ///
-/// The engine runs in a child task; every 200 ms the session reads the queue, draws a frame
-/// (bars on a terminal, log lines otherwise) and checks whether to stop. SIGINT or SIGTERM
+/// The engine runs in a child task; whenever the queue changes (at most every 50 ms) and at
+/// least every 200 ms, the session reads the queue, draws a frame (bars on a terminal, log lines
+/// otherwise) and checks whether to stop, so it ends as soon as the last group does. SIGINT or SIGTERM
 /// cancels the engine task, which checkpoints every transfer and returns; the next run resumes
 /// where this one stopped.
 struct EngineSession {
@@ -105,6 +106,7 @@ struct EngineSession {
             }
         }
 
+        var changes = manager.changes(orEvery: .milliseconds(200)).makeAsyncIterator()
         while true {
             try sample(final: false)
             if trap.caught != nil { break }
@@ -119,7 +121,11 @@ struct EngineSession {
                 }
             }
             if until == .idle, !frame.groups.contains(where: \.isActive) { break }
-            try? await Task.sleep(for: .milliseconds(200))
+            let sampled = clock.now
+            if await changes.next() == nil {
+                try? await Task.sleep(for: .milliseconds(200))  // the queue closed: the loop's checks end it
+            }
+            try? await Task.sleep(until: sampled + .milliseconds(50))
         }
         engine?.cancel()
         if let engine, let error = await engine.value, outcome.engineError == nil { outcome.engineError = error }
