@@ -28,7 +28,8 @@ build=(env ENABLE_BENCHMARKS=1 swift build -c release --scratch-path "${BGCOPY_B
 "${build[@]}" --product bgcopy >/dev/null
 bgcopy="$("${build[@]}" --show-bin-path)/bgcopy"
 work=$(mktemp -d /tmp/bgcopy-transfer-XXXXXX)
-trap 'kill -9 $(cat "$work/nginx/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+# SIGTERM, not SIGKILL: the master then stops its worker, which SIGKILL would leave running.
+trap 'kill $(cat "$work/nginx/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/www/small" "$work/nginx" "$work/out"
 chmod 755 "$work"  # nginx's workers (not root) must reach www/ inside mktemp's private folder
 results="$work/results.txt"
