@@ -72,13 +72,19 @@ struct TransferWorker: Sendable {
         let (fileSystem, name, folder) = (fileSystem, claim.tempPath.lastComponent, directory.file)
         // Committed progress without its temp file is reset before a new temp file exists.
         let createAtOnce = claim.bytesDone == 0
+        // A file created here has its directory fsynced on the same file thread if no fsync of it
+        // is running; else it waits for the next shared one.
+        let create = { @Sendable () throws(QueueError) -> (file: OpenFile, synced: Result<Void, QueueError>?) in
+            (try fileSystem.open(name, in: folder, exclusive: true), directory.syncIfIdle())
+        }
         let (existing, opened, synced) = try await FileThreads.run {
             () throws(QueueError) -> (FileMetadata?, OpenFile?, Result<Void, QueueError>?) in
             if let metadata = try fileSystem.metadata(of: claim.tempPath) {
                 return (metadata, try fileSystem.open(name, in: folder, exclusive: false), nil)
             }
             guard createAtOnce else { return (nil, nil, nil) }
-            return (nil, try fileSystem.open(name, in: folder, exclusive: true), directory.syncIfIdle())
+            let created = try create()
+            return (nil, created.file, created.synced)
         }
         if let metadata = existing, let file = opened {
             return try await closing(file) { () async throws(QueueError) -> UInt64 in
@@ -92,16 +98,12 @@ struct TransferWorker: Sendable {
                 return claim.bytesDone
             }
         }
-        // A file created here had its directory fsynced on the same file thread if no fsync of it
-        // was running; else it waits for the next shared one.
         let created: (file: OpenFile, synced: Result<Void, QueueError>?)
         if let opened {
             created = (opened, synced)
         } else {
             try await discardProgress()
-            created = try await FileThreads.run { () throws(QueueError) in
-                (try fileSystem.open(name, in: folder, exclusive: true), directory.syncIfIdle())
-            }
+            created = try await FileThreads.run(create)
         }
         return try await closing(created.file) { () async throws(QueueError) -> UInt64 in
             if let synced = created.synced { try synced.get() } else { try await directory.sync() }

@@ -163,12 +163,7 @@ public final class TransferSink: Sendable {
     /// the failure that counts, whatever the fetch did meanwhile: its bytes may not be durable, and
     /// a failed fsync is never retried (DESIGN.md, Durability 8).
     func streaming(_ fetch: () async throws(QueueError) -> Void) async throws(QueueError) {
-        var failure: QueueError?
-        do throws(QueueError) {
-            try await fetch()
-        } catch {
-            failure = error
-        }
+        let failure = await Self.failure(of: fetch)
         try await drain()
         if let failure { throw failure }
     }
@@ -282,8 +277,9 @@ public final class TransferSink: Sendable {
     }
 
     /// Reads the temp file's bytes from where the digest stopped up to `end` into it, on a file
-    /// thread. The checkpoints beside the stream call it after each commit, so the hash follows the
-    /// download on the other core, from the page cache, and a resumed file's bytes are read once.
+    /// thread. Each checkpoint beside the stream runs it next to its fsync and commit, so the hash
+    /// follows the download on the other core, from the page cache, and a resumed file's bytes are
+    /// read once.
     private func hash(through end: UInt64) async throws(QueueError) {
         guard let start = running.withLock({ $0.hasher == nil ? nil : $0.hashed }), start < end else { return }
         let (fileSystem, path) = (context.fileSystem, claim.tempPath)
