@@ -3,8 +3,8 @@ import Foundation
 import Testing
 @testable import BackgroundCopy
 
-/// The expected SHA-256 is computed while the file streams in (the checkpoints beside the stream
-/// read each committed stretch back from the temp file), over the bytes a resumed file already
+/// The expected SHA-256 is computed while the file streams in (each checkpoint has a file thread
+/// read its stretch back from the temp file, beside the stream), over the bytes a resumed file already
 /// held as well as the new ones, and from zero again when the file starts over.
 @Suite("The SHA-256 computed beside the stream", .alone)
 struct StreamingDigestTests {

@@ -1,4 +1,3 @@
-import Crypto
 import Synchronization
 
 #if canImport(Glibc)
@@ -49,13 +48,6 @@ public final class TransferSink: Sendable {
         var checkpointFailure: QueueError?
     }
 
-    /// The SHA-256 of the temp file's bytes before `hashed`, when the file has an expected digest.
-    /// Apart from ``State``: hashing a stretch must not hold up the stream's writes.
-    struct Digest {
-        var hasher: SHA256?
-        var hashed: UInt64 = 0
-    }
-
     /// How many bytes may be written between two looks at the free space.
     static let spaceCheckBytes: UInt64 = 1 << 20
 
@@ -66,7 +58,8 @@ public final class TransferSink: Sendable {
     /// The attempt's metrics and span, told of every buffer written.
     private let observation: TransferObservation?
     private let state: Mutex<State>
-    private let running: Mutex<Digest>
+    /// The SHA-256 of the temp file, read back beside the stream, when the file has an expected one.
+    private let digester: FollowingDigest?
 
     init(
         claim: Claim, file: OpenFile, offset: UInt64, context: EngineContext, throttle: Throttle?,
@@ -81,7 +74,7 @@ public final class TransferSink: Sendable {
             State(
                 offset: offset, checkpointed: offset, total: claim.bytesTotal,
                 validator: offset > 0 ? claim.validator : nil, lastCheckpoint: .now))
-        self.running = Mutex(Digest(hasher: claim.sha256 != nil ? SHA256() : nil))
+        self.digester = claim.sha256.map { _ in FollowingDigest(fileSystem: context.fileSystem, path: claim.tempPath) }
     }
 
     /// Says where the transport's bytes start: at ``TransferRequest/offset`` to resume, or at 0 to
@@ -105,7 +98,7 @@ public final class TransferSink: Sendable {
         }
         if restart {
             try await drain()
-            running.withLock { $0 = Digest(hasher: claim.sha256 != nil ? SHA256() : nil) }
+            await digester?.reset()
             context.restartMarks.restarted(claim.fileRowID, holding: claim.bytesDone)
             try await commit(bytes: 0, sync: false)
             try context.fileSystem.truncate(file, to: 0)
@@ -157,13 +150,19 @@ public final class TransferSink: Sendable {
             state.lastCheckpoint = .now
             state.checkpointing = Task { await checkpointBesideTheStream(through: count) }
         }
+        digester?.follow(to: count)
     }
 
-    /// Runs `fetch`, then waits for the checkpoint running beside it. A checkpoint that failed is
-    /// the failure that counts, whatever the fetch did meanwhile: its bytes may not be durable, and
-    /// a failed fsync is never retried (DESIGN.md, Durability 8).
+    /// Runs `fetch`, then waits for the checkpoint and the digest's reading beside it. A
+    /// checkpoint that failed is the failure that counts, whatever the fetch did meanwhile: its
+    /// bytes may not be durable, and a failed fsync is never retried (DESIGN.md, Durability 8).
     func streaming(_ fetch: () async throws(QueueError) -> Void) async throws(QueueError) {
         let failure = await Self.failure(of: fetch)
+        if let digester {
+            // A whole file's last stretch is read beside its last checkpoint.
+            if failure == nil { digester.follow(to: position.offset) }
+            await digester.caughtUp()
+        }
         try await drain()
         if let failure { throw failure }
     }
@@ -176,16 +175,9 @@ public final class TransferSink: Sendable {
         if let failure = state.withLock({ $0.checkpointFailure }) { throw failure }
     }
 
-    /// The checkpoint of the first `count` bytes and the digest's reading of them, side by side:
-    /// the fsync mostly waits for the disk while the hash works.
+    /// The checkpoint of the first `count` bytes, beside the stream.
     private func checkpointBesideTheStream(through count: UInt64) async {
-        let failure = await withTaskGroup(of: QueueError?.self) { group in
-            group.addTask { await Self.failure { () async throws(QueueError) in try await self.commit(bytes: count, sync: true) } }
-            group.addTask { await Self.failure { () async throws(QueueError) in try await self.hash(through: count) } }
-            var first: QueueError?
-            for await failure in group { first = first ?? failure }
-            return first
-        }
+        let failure = await Self.failure { () async throws(QueueError) in try await commit(bytes: count, sync: true) }
         state.withLock { state in
             state.checkpointFailure = state.checkpointFailure ?? failure
             state.checkpointing = nil
@@ -272,33 +264,8 @@ public final class TransferSink: Sendable {
 
     /// The SHA-256 of every byte held, or `nil` when the file expects none.
     func digest() async throws(QueueError) -> [UInt8]? {
-        try await hash(through: state.withLock { $0.offset })
-        return running.withLock { $0.hasher.map { Array($0.finalize()) } }
-    }
-
-    /// Reads the temp file's bytes from where the digest stopped up to `end` into it, on a file
-    /// thread. Each checkpoint beside the stream runs it next to its fsync and commit, so the hash
-    /// follows the download on the other core, from the page cache, and a resumed file's bytes are
-    /// read once.
-    private func hash(through end: UInt64) async throws(QueueError) {
-        guard let start = running.withLock({ $0.hasher == nil ? nil : $0.hashed }), start < end else { return }
-        let (fileSystem, path) = (context.fileSystem, claim.tempPath)
-        try await FileThreads.run { [self] () throws(QueueError) in
-            let reader = try fileSystem.openForReading(path)
-            defer { fileSystem.close(reader) }
-            var buffer = [UInt8](repeating: 0, count: 1 << 18)
-            var offset = start
-            while offset < end {
-                let count = try fileSystem.read(reader, into: &buffer, at: offset)
-                guard count > 0 else { break }
-                let chunk = buffer[0..<Int(min(UInt64(count), end - offset))]
-                running.withLock { running in
-                    running.hasher?.update(data: chunk)
-                    running.hashed += UInt64(chunk.count)
-                }
-                offset += UInt64(chunk.count)
-            }
-        }
+        let held = state.withLock { $0.offset }
+        return try await digester?.finalize(through: held)
     }
 
     /// Thrown when the file is no longer the engine's to transfer.
