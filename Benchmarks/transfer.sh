@@ -62,6 +62,13 @@ PY
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 fresh() { rm -rf "$work/out"; mkdir -p "$work/out"; sync; }
+# Before a small-file contender: the last one's output is moved aside, not deleted, until the end.
+# On ext4 without a journal (as on the machine of the README's figures) a new file's inode is not
+# taken from those freed in the last 60-360 s: each creation steps over every one of them
+# (recently_deleted in a kernel profile). After 10,000 deletions that doubled the system time of
+# whichever contender ran next.
+retired=0
+retire() { retired=$((retired + 1)); mv "$work/out" "$work/retired-$retired"; mkdir -p "$work/out"; sync; }
 
 if [ "$small" -gt 0 ]; then
     python3 - "$work/www/small" "$small" <<'PY'
@@ -79,16 +86,16 @@ PY
     variants=("--files-per-group 1" "" "--files-per-group 16 --max-concurrent 16" "--files-per-group 64 --max-concurrent 64")
     for round in $(seq "$rounds"); do
         echo "== $small × 4 KiB files, round $round of $rounds ($(date +%T), load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-        fresh; measure small "curl -K (1 connection)" curl -sf -K "$work/curl.cfg"
-        if have wget; then fresh; measure small "wget -i" wget -q -i "$work/urls.txt" -P "$work/out"; fi
+        retire; measure small "curl -K (1 connection)" curl -sf -K "$work/curl.cfg"
+        if have wget; then retire; measure small "wget -i" wget -q -i "$work/urls.txt" -P "$work/out"; fi
         if have aria2c; then
-            fresh; measure small "aria2c -j16" aria2c -q -j16 -i "$work/urls.txt" -d "$work/out" --allow-overwrite=true
+            retire; measure small "aria2c -j16" aria2c -q -j16 -i "$work/urls.txt" -d "$work/out" --allow-overwrite=true
             # aria2's defaults preallocate each file and save a session file: without both it is several times faster.
-            fresh; measure small "aria2c -j16 (no prealloc, no autosave)" aria2c -q -j16 -i "$work/urls.txt" -d "$work/out" \
+            retire; measure small "aria2c -j16 (no prealloc, no autosave)" aria2c -q -j16 -i "$work/urls.txt" -d "$work/out" \
                 --allow-overwrite=true --file-allocation=none --auto-save-interval=0
         fi
         for variant in "${variants[@]}"; do
-            fresh
+            retire
             db="$work/q.sqlite"; rm -f "$db"*
             group=$("$bgcopy" create --db "$db" small --foreground)
             "$bgcopy" add --db "$db" "$group" --from "$work/bgcopy.list" >/dev/null
