@@ -175,6 +175,32 @@ struct HTTPTransferTests {
         #expect(http.server.requests("/stall.bin").count == 2)
     }
 
+    @Test func aForegroundFileGetsAConnectionWhileBackgroundDownloadsHoldMoreThanEight() async throws {
+        let http = try await HTTPFixture { configuration in
+            configuration.maxFilesPerGroup = 12
+            configuration.connectTimeout = .seconds(30)  // a request queued for a connection waits this long
+        }
+        let stalled = (0..<12).map { "/held\($0).bin" }
+        for (index, path) in stalled.enumerated() {
+            http.server.serve(path, size: 5000, seed: UInt64(index))
+            http.server.setFault(path, .stall)
+        }
+        let background = try await http.manager.createGroup(properties: quickRetries("background"))
+        try await background.createJob().addFiles(
+            stalled.map { FileSpec(remote: http.server.url($0), local: http.scratch.path(String($0.dropFirst()))) })
+        try await background.resume()
+        #expect(
+            await eventually(timeout: .seconds(5)) { stalled.allSatisfy { !http.server.requests($0).isEmpty } },
+            "all 12 background files hold a connection, more than AsyncHTTPClient's default of 8 a host")
+        http.server.serve("/front.bin", size: 5000, seed: 99)
+        let front = try http.download("/front.bin", properties: quickRetries("front", priority: .foreground))
+        #expect(try await http.finished(front, timeout: .seconds(1.5)) == .complete)
+        #expect(http.server.requests("/front.bin").count == 1, "fetched on its first try")
+        #expect(try await background.status().state == .transferring)
+        try await http.stop()
+        #expect(http.file("front.bin") == http.server.expected("/front.bin"))
+    }
+
     @Test func aBodyLongerThanItsContentLengthIsNotAccepted() async throws {
         let http = try await HTTPFixture()
         http.server.serve("/long.bin", size: 50_000, seed: 10)

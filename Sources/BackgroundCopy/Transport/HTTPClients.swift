@@ -10,9 +10,14 @@ struct HTTPClients: Sendable {
     private let settings: ProxySettings
 
     init(_ configuration: QueueManager.Configuration) {
-        let base = HTTPTransport.clientConfiguration(
+        var base = HTTPTransport.clientConfiguration(
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout)
+        // A connection for every transfer the engine runs at once. With AsyncHTTPClient's default
+        // of 8 a host, a foreground file's request queued behind 8 background downloads from the
+        // same host, timed out waiting for a connection, and waited for its retry.
+        base.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(
+            base.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit, configuration.maxConcurrentTransfers)
         direct = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: base)
         settings = configuration.proxies
         var proxied: [ProxySettings.Proxy: HTTPClient] = [:]
