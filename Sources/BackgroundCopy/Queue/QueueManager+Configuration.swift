@@ -38,7 +38,9 @@ extension QueueManager {
         public var wallClock: @Sendable () -> Date = { Date() }
 
         /// The most files the engine transfers at once, over all groups; 16 by default. Foreground
-        /// groups run concurrently with one background group within this limit.
+        /// groups run concurrently with one background group within this limit. Each HTTP transfer
+        /// in flight has a connection of its own, so this is also the most connections the engine
+        /// opens to one server: lower it for a server that limits connections per client.
         public var maxConcurrentTransfers: Int = 16
         /// How many files of one group may transfer at once; 8 by default, half of
         /// ``maxConcurrentTransfers``, so one busy group leaves room for a foreground group that
