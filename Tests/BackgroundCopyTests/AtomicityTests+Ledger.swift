@@ -54,6 +54,27 @@ struct LedgerAtomicityTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aTransientFailureAfterAnotherFileFailedTheGroupLeavesTheGroupItsError(backend: Backend) async throws {
+        try await AtomicityFixture.with(backend) { queue in
+            try await queue.job.addFiles([
+                FileSpec(remote: "https://example.test/a", local: queue.scratch.path("a.bin")),
+                FileSpec(remote: "https://example.test/b", local: queue.scratch.path("b.bin")),
+            ])
+            try await queue.group.resume()
+            let first = try #require(try await queue.ledger.claimNextFile(filesPerGroup: 2, foregroundOnly: false, alsoGroup: nil))
+            let second = try #require(try await queue.ledger.claimNextFile(filesPerGroup: 2, foregroundOnly: false, alsoGroup: nil))
+            #expect(try await queue.ledger.fail(first.fileRowID, error: QueueError(.transfer, "HTTP 404", httpStatus: 404), retries: 0))
+            let reset = QueueError(.transfer, "connection reset", systemError: ECONNRESET, isTransient: true)
+            _ = try await queue.ledger.retryLater(second.fileRowID, error: reset) { _ in .seconds(1) }
+            let status = try await queue.group.status()
+            #expect(status.state == .error)
+            #expect(status.lastError?.error.httpStatus == 404, "the error that stopped the group: \(String(describing: status.lastError))")
+            #expect(status.lastError?.fileIndex == 0)
+            #expect(try await queue.job.file(at: 1).state == .queued, "the other file waits, queued")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func completingAFileThatIsNotFinalizingIsInvalidStateAndChangesNothing(backend: Backend) async throws {
         try await AtomicityFixture.with(backend) { queue in
             let claim = try await queue.claimedFile()

@@ -68,8 +68,9 @@ extension TransferLedger {
 
     /// After a transient failure: the file waits, queued with its committed bytes, its retry count
     /// one higher; its group is queued again until `wait(retries)` from now, its last error
-    /// recorded. If the group was suspended meanwhile it stays suspended. Returns the wait, or `nil`
-    /// if the file was no longer claimed.
+    /// recorded. If the group was suspended meanwhile it stays suspended; if another of its files
+    /// put it in error meanwhile, it keeps that error. Returns the wait, or `nil` if the file was no
+    /// longer claimed.
     ///
     /// The wait is worked out from the count as committed, not as claimed: a try that made progress
     /// reset the count to 0, and the backoff starts over with it.
@@ -101,7 +102,7 @@ extension TransferLedger {
                 UPDATE groups SET state = CASE state WHEN 'transferring' THEN 'queued' ELSE state END, retry_at = ?, modified_at = ?,
                        last_error_code = ?, last_error_message = ?, last_error_system = ?, last_error_http = ?,
                        last_error_retries = ?, last_error_file_id = ?
-                WHERE id = ?
+                WHERE id = ? AND state <> 'error'
                 """
             )
             .bind(

@@ -62,7 +62,7 @@ extension PostgresEngineLedger {
                        modified_at = \(now), last_error_code = \(error.code.description), last_error_message = \(error.message),
                        last_error_system = \(system), last_error_http = \(http), last_error_retries = \(retries),
                        last_error_file_id = \(fileRowID)
-                WHERE id = \(group)
+                WHERE id = \(group) AND state <> 'error'
                 """, logger: logger)
             return delay
         }
