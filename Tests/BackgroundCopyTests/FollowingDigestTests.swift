@@ -1,7 +1,5 @@
 import Crypto
-import Dispatch
 import Foundation
-import Synchronization
 import Testing
 @testable import BackgroundCopy
 
@@ -19,23 +17,14 @@ import Darwin
 struct FollowingDigestTests {
     /// Holds every read until the gate opens, or fails them all.
     final class GatedFileSystem: PassThroughFileSystem, Sendable {
-        let reads = Atomic<Int>(0)
-        let gate = DispatchSemaphore(value: 0)
-        let gated: Bool
-        let failing: Bool
+        let reads: GatedCall
 
         init(gated: Bool = false, failing: Bool = false) {
-            self.gated = gated
-            self.failing = failing
+            reads = GatedCall(gated: gated, failing: failing)
         }
 
         func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(QueueError) -> Int {
-            reads.add(1, ordering: .sequentiallyConsistent)
-            if gated {
-                gate.wait()
-                gate.signal()  // once open, it stays open
-            }
-            if failing { throw QueueError(.fileSystem, "read of \(file.path) failed", value: file.path, systemError: EIO) }
+            try reads.pass("read", path: file.path)
             return try PosixFileSystem().read(file, into: buffer, at: offset)
         }
     }
@@ -75,10 +64,10 @@ struct FollowingDigestTests {
         let digest = FollowingDigest(fileSystem: fileSystem, path: path)
         digest.follow(to: 300_000)
         #expect(
-            await eventually { fileSystem.reads.load(ordering: .sequentiallyConsistent) == 1 },
+            await eventually { fileSystem.reads.calls == 1 },
             "the first read started and is held")
         digest.follow(to: 600_000)  // returns although the read is held
-        fileSystem.gate.signal()
+        fileSystem.reads.open()
         #expect(try await digest.finalize(through: 600_000) == Array(SHA256.hash(data: bytes)))
     }
 

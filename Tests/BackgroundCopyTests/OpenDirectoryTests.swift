@@ -1,5 +1,3 @@
-import Dispatch
-import Synchronization
 import Testing
 @testable import BackgroundCopy
 
@@ -17,23 +15,14 @@ import Darwin
 struct OpenDirectoryTests {
     /// Counts directory fsyncs; holds each one until the gate opens, or fails them all.
     final class GatedFileSystem: PassThroughFileSystem, Sendable {
-        let fsyncs = Atomic<Int>(0)
-        let gate = DispatchSemaphore(value: 0)
-        let gated: Bool
-        let failing: Bool
+        let fsyncs: GatedCall
 
         init(gated: Bool = false, failing: Bool = false) {
-            self.gated = gated
-            self.failing = failing
+            fsyncs = GatedCall(gated: gated, failing: failing)
         }
 
         func fsyncDirectory(_ directory: OpenFile) throws(QueueError) {
-            fsyncs.add(1, ordering: .sequentiallyConsistent)
-            if gated {
-                gate.wait()
-                gate.signal()  // once open, it stays open
-            }
-            if failing { throw QueueError(.fileSystem, "fsync of \(directory.path) failed", value: directory.path, systemError: EIO) }
+            try fsyncs.pass("fsync", path: directory.path)
             try PosixFileSystem().fsyncDirectory(directory)
         }
     }
@@ -47,7 +36,7 @@ struct OpenDirectoryTests {
         let directory = try Self.open(fileSystem, scratch)
         let outcome = try #require(directory.syncIfIdle())
         #expect(throws: Never.self) { try outcome.get() }
-        #expect(fileSystem.fsyncs.load(ordering: .sequentiallyConsistent) == 1)
+        #expect(fileSystem.fsyncs.calls == 1)
     }
 
     @Test func aFailedFsyncIsTheCallersOutcome() throws {
@@ -62,14 +51,14 @@ struct OpenDirectoryTests {
         let (scratch, fileSystem) = (Scratch(), GatedFileSystem(gated: true))
         let directory = try Self.open(fileSystem, scratch)
         let first = Task { try await directory.sync() }
-        #expect(try await eventually { fileSystem.fsyncs.load(ordering: .sequentiallyConsistent) == 1 })
+        #expect(try await eventually { fileSystem.fsyncs.calls == 1 })
         #expect(directory.syncIfIdle() == nil, "an fsync runs: the caller must wait for the next one")
         let second = Task { try await directory.sync() }
-        fileSystem.gate.signal()
+        fileSystem.fsyncs.open()
         try await first.value
         try await second.value
-        #expect(fileSystem.fsyncs.load(ordering: .sequentiallyConsistent) == 2, "the second caller was covered by an fsync of its own")
+        #expect(fileSystem.fsyncs.calls == 2, "the second caller was covered by an fsync of its own")
         #expect(directory.syncIfIdle() != nil, "idle again: the next caller fsyncs at once")
-        #expect(fileSystem.fsyncs.load(ordering: .sequentiallyConsistent) == 3)
+        #expect(fileSystem.fsyncs.calls == 3)
     }
 }

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import InMemoryLogging
 import Logging
+import Synchronization
 import Testing
 @testable import BackgroundCopy
 
@@ -125,6 +126,36 @@ func query(_ path: String, _ sql: String) throws -> [[String]] {
             })
     }
     return result
+}
+
+/// One call of a test double that the test holds or fails: every call is counted, held until
+/// ``open()`` (once open it stays open) when `gated`, and fails with `EIO` when `failing`.
+final class GatedCall: Sendable {
+    private let count = Atomic<Int>(0)
+    private let gate = DispatchSemaphore(value: 0)
+    let gated: Bool
+    let failing: Bool
+
+    init(gated: Bool = false, failing: Bool = false) {
+        self.gated = gated
+        self.failing = failing
+    }
+
+    /// How many calls were made so far.
+    var calls: Int { count.load(ordering: .sequentiallyConsistent) }
+
+    /// Lets every held call and every later one through.
+    func open() { gate.signal() }
+
+    /// Counts a call of `what` on `path`, holds it while the gate is shut, and fails it if `failing`.
+    func pass(_ what: String, path: String) throws(QueueError) {
+        count.add(1, ordering: .sequentiallyConsistent)
+        if gated {
+            gate.wait()
+            gate.signal()
+        }
+        if failing { throw QueueError(.fileSystem, "\(what) of \(path) failed", value: path, systemError: EIO) }
+    }
 }
 
 /// A test double over the real file system: every call goes to ``PosixFileSystem`` unless the
