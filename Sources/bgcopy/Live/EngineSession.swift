@@ -6,7 +6,9 @@ import Synchronization
 ///
 /// The engine runs in a child task; whenever the queue changes (at most every 50 ms) and at
 /// least every 200 ms, the session reads the queue, draws a frame (bars on a terminal, log lines
-/// otherwise) and checks whether to stop, so it ends as soon as the last group does. SIGINT or SIGTERM
+/// otherwise) and checks whether to stop, so it ends as soon as the last group does. A read that
+/// takes long (a group's progress sums all its files) spaces the next one four times as far, so
+/// the display never takes more than a fifth of a core from the engine. SIGINT or SIGTERM
 /// cancels the engine task, which checkpoints every transfer and returns; the next run resumes
 /// where this one stopped.
 struct EngineSession {
@@ -108,7 +110,9 @@ struct EngineSession {
 
         var changes = manager.changes(orEvery: .milliseconds(200)).makeAsyncIterator()
         while true {
+            let reading = clock.now
             try sample(final: false)
+            let spacing = max(.milliseconds(50), reading.duration(to: clock.now) * 4)
             if trap.caught != nil { break }
             if engineEnded.isSet, let failed = engine {
                 let error = await failed.value
@@ -125,7 +129,7 @@ struct EngineSession {
             if await changes.next() == nil {
                 try? await Task.sleep(for: .milliseconds(200))  // the queue closed: the loop's checks end it
             }
-            try? await Task.sleep(until: sampled + .milliseconds(50))
+            try? await Task.sleep(until: sampled + spacing)
         }
         engine?.cancel()
         if let engine, let error = await engine.value, outcome.engineError == nil { outcome.engineError = error }
